@@ -115,7 +115,16 @@ public final class TlsReader {
     return v;
   }
 
-  /** uint32 that must fit a non-negative int (indices, counts). */
+  /**
+   * uint32 as its 32-bit pattern in an int: wire records keep the full unsigned range (use {@link
+   * Integer#toUnsignedLong} or {@link Integer#compareUnsigned}); semantic range checks, such as a
+   * leaf index inside the tree, belong to the layer that knows the range.
+   */
+  public int u32Bits() {
+    return (int) u32();
+  }
+
+  /** uint32 that must fit a non-negative int (counts, sizes). */
   public int u32AsInt() {
     long v = u32();
     if (v > Integer.MAX_VALUE) {

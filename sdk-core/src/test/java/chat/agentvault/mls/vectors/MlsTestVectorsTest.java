@@ -29,6 +29,7 @@ class MlsTestVectorsTest {
     Map<String, VectorFile> m = new TreeMap<>();
     m.put("tree-math", new TreeMathVectors());
     m.put("deserialization", new DeserializationVectors());
+    m.put("messages", new MessagesVectors());
     for (String name :
         List.of(
             "crypto-basics",
