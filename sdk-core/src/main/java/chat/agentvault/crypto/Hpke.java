@@ -7,16 +7,16 @@ import java.security.InvalidKeyException;
 import java.util.Arrays;
 
 /**
- * Hybrid Public Key Encryption, RFC 9180, for the suites MLS (RFC 9420) needs: KEM
- * DHKEM(X25519, HKDF-SHA256) (0x0020), KDF HKDF-SHA256 (0x0001), AEAD AES-128-GCM (0x0001),
- * ChaCha20Poly1305 (0x0003) or export-only (0xFFFF); modes base, psk, auth and auth_psk (§5.1);
- * the secret export interface (§5.3) and the single-shot APIs (§6).
+ * Hybrid Public Key Encryption, RFC 9180, for the suites MLS (RFC 9420) needs: KEM DHKEM(X25519,
+ * HKDF-SHA256) (0x0020), KDF HKDF-SHA256 (0x0001), AEAD AES-128-GCM (0x0001), ChaCha20Poly1305
+ * (0x0003) or export-only (0xFFFF); modes base, psk, auth and auth_psk (§5.1); the secret export
+ * interface (§5.3) and the single-shot APIs (§6).
  *
  * <p>An {@code Hpke} value is a cipher suite: immutable and thread-safe. Setup returns a {@link
- * Sender} or {@link Recipient} context, which owns its key, base nonce, sequence number and exporter
- * secret; callers never see nonces or sequence numbers. Contexts are safe to share between threads
- * (every operation is atomic, so two concurrent seals never reuse a nonce), but messages must be
- * opened in the order they were sealed (§5.2, §9.7.1).
+ * Sender} or {@link Recipient} context, which owns its key, base nonce, sequence number and
+ * exporter secret; callers never see nonces or sequence numbers. Contexts are safe to share between
+ * threads (every operation is atomic, so two concurrent seals never reuse a nonce), but messages
+ * must be opened in the order they were sealed (§5.2, §9.7.1).
  *
  * <p>Errors:
  *
@@ -210,10 +210,13 @@ public final class Hpke {
   private final Kem kem;
   private final Kdf kdf;
   private final AeadId aead;
+
   /** §4.1: suite_id = concat("KEM", I2OSP(kem_id, 2)), for LabeledExtract/Expand inside DHKEM. */
   private final byte[] kemSuiteId;
+
   /** §5.1: suite_id = concat("HPKE", I2OSP(kem_id, 2), I2OSP(kdf_id, 2), I2OSP(aead_id, 2)). */
   private final byte[] hpkeSuiteId;
+
   /** LabeledExtract("", "psk_id_hash", default_psk_id): constant per suite, so computed once. */
   private final byte[] defaultPskIdHash;
 
@@ -222,8 +225,7 @@ public final class Hpke {
     this.kdf = kdf;
     this.aead = aead;
     this.kemSuiteId = concat(ascii("KEM"), i2osp2(kem.id()));
-    this.hpkeSuiteId =
-        concat(ascii("HPKE"), i2osp2(kem.id()), i2osp2(kdf.id()), i2osp2(aead.id()));
+    this.hpkeSuiteId = concat(ascii("HPKE"), i2osp2(kem.id()), i2osp2(kdf.id()), i2osp2(aead.id()));
     this.defaultPskIdHash = labeledExtract(hpkeSuiteId, EMPTY, LABEL_PSK_ID_HASH, EMPTY);
   }
 
@@ -299,9 +301,7 @@ public final class Hpke {
       // DH() refuses an all-zero result (§7.1.4; RFC 7748 §6.1) with InvalidKeyException.
       dh = skS == null ? skE.agreeRaw(pkR.raw()) : dhPair(skE, pkR.raw(), skS, pkR.raw());
       byte[] kemContext =
-          skS == null
-              ? concat(enc, pkR.raw())
-              : concat(enc, pkR.raw(), skS.publicKey().raw());
+          skS == null ? concat(enc, pkR.raw()) : concat(enc, pkR.raw(), skS.publicKey().raw());
       return new Encapsulation(extractAndExpand(dh, kemContext), enc);
     } finally {
       SecretBytes.wipe(dh);
@@ -330,8 +330,7 @@ public final class Hpke {
   private byte[] extractAndExpand(byte[] dh, byte[] kemContext) {
     byte[] eaePrk = labeledExtract(kemSuiteId, EMPTY, LABEL_EAE_PRK, dh);
     try {
-      return labeledExpand(
-          kemSuiteId, eaePrk, LABEL_SHARED_SECRET, kemContext, kem.secretLength());
+      return labeledExpand(kemSuiteId, eaePrk, LABEL_SHARED_SECRET, kemContext, kem.secretLength());
     } finally {
       SecretBytes.wipe(eaePrk);
     }
@@ -374,7 +373,9 @@ public final class Hpke {
     return labeledExtract(hpkeSuiteId, sharedSecret, LABEL_SECRET, psk);
   }
 
-  /** KeySchedule&lt;ROLE&gt;(mode, shared_secret, info, psk, psk_id); wipes nothing it was given. */
+  /**
+   * KeySchedule&lt;ROLE&gt;(mode, shared_secret, info, psk, psk_id); wipes nothing it was given.
+   */
   private State keySchedule(Mode mode, byte[] sharedSecret, byte[] info, byte[] psk, byte[] pskId)
       throws InvalidKeyException {
     verifyPskInputs(mode, psk, pskId);
@@ -387,7 +388,8 @@ public final class Hpke {
       // §5.3: an export-only suite need not compute key and base_nonce.
       if (aead != AeadId.EXPORT_ONLY) {
         key = labeledExpand(hpkeSuiteId, secret, LABEL_KEY, context, aead.keyLength());
-        baseNonce = labeledExpand(hpkeSuiteId, secret, LABEL_BASE_NONCE, context, aead.nonceLength());
+        baseNonce =
+            labeledExpand(hpkeSuiteId, secret, LABEL_BASE_NONCE, context, aead.nonceLength());
         cipher = InsecureNonceAead.create(aead.algorithm, key);
       }
       byte[] exporterSecret =
@@ -466,12 +468,7 @@ public final class Hpke {
   }
 
   private Sender setupSenderFresh(
-      Mode mode,
-      X25519PublicKey pkR,
-      byte[] info,
-      byte[] psk,
-      byte[] pskId,
-      X25519PrivateKey skS)
+      Mode mode, X25519PublicKey pkR, byte[] info, byte[] psk, byte[] pskId, X25519PrivateKey skS)
       throws InvalidKeyException {
     // Validate the cheap inputs before drawing an ephemeral key.
     require(pkR, "pkR");
@@ -483,8 +480,8 @@ public final class Hpke {
   }
 
   /**
-   * Setup&lt;MODE&gt;S with a caller-chosen ephemeral key: package-private, for deterministic
-   * tests only (reusing an ephemeral key across setups destroys HPKE's security).
+   * Setup&lt;MODE&gt;S with a caller-chosen ephemeral key: package-private, for deterministic tests
+   * only (reusing an ephemeral key across setups destroys HPKE's security).
    */
   Sender setupSender(
       Mode mode,
@@ -636,7 +633,11 @@ public final class Hpke {
 
     @Override
     public String toString() {
-      return "Hpke.Sealed[enc=" + enc.length + " bytes, ciphertext=" + ciphertext.length + " bytes]";
+      return "Hpke.Sealed[enc="
+          + enc.length
+          + " bytes, ciphertext="
+          + ciphertext.length
+          + " bytes]";
     }
   }
 
@@ -834,11 +835,7 @@ public final class Hpke {
     private boolean closed;
 
     State(
-        Hpke suite,
-        InsecureNonceAead cipher,
-        byte[] key,
-        byte[] baseNonce,
-        byte[] exporterSecret) {
+        Hpke suite, InsecureNonceAead cipher, byte[] key, byte[] baseNonce, byte[] exporterSecret) {
       this.suite = suite;
       this.cipher = cipher;
       this.key = key;

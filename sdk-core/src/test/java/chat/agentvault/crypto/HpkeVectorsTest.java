@@ -16,10 +16,13 @@ import org.junit.jupiter.api.Test;
  */
 class HpkeVectorsTest {
   private static final String FILE = "test-vectors.json";
+
   /** 0x0020/0x0001 with AEAD 0x0001, 0x0003 and 0xFFFF, in each of the four modes. */
   private static final int EXPECTED_ENTRIES = 12;
+
   /** Totals over those 12 entries, as counted in the file: 8 entries x 257 encryptions. */
   private static final int EXPECTED_ENCRYPTIONS = 2056;
+
   /** 12 entries x 3 exports. */
   private static final int EXPECTED_EXPORTS = 36;
 
@@ -97,8 +100,7 @@ class HpkeVectorsTest {
     assertThat(hpke.secret(hex(v, "shared_secret"), psk)).as("secret").isEqualTo(hex(v, "secret"));
 
     // Sender through the deterministic path; recipient through the public API.
-    try (Hpke.Sender sender =
-            hpke.setupSender(mode, skR.publicKey(), info, psk, pskId, skS, skE);
+    try (Hpke.Sender sender = hpke.setupSender(mode, skR.publicKey(), info, psk, pskId, skS, skE);
         Hpke.Recipient recipient = publicRecipient(hpke, mode, v, skR, pkS)) {
       assertThat(sender.enc()).as("enc (sender)").isEqualTo(hex(v, "enc"));
       for (String role : new String[] {"sender", "recipient"}) {
@@ -173,8 +175,7 @@ class HpkeVectorsTest {
     }
   }
 
-  private static X25519PrivateKey derived(
-      Hpke hpke, JsonNode v, String ikm, String sk, String pk) {
+  private static X25519PrivateKey derived(Hpke hpke, JsonNode v, String ikm, String sk, String pk) {
     X25519PrivateKey key = hpke.deriveKeyPair(hex(v, ikm));
     try (SecretBytes s = key.secret()) {
       assertThat(s.copyOfSecret()).as(sk).isEqualTo(hex(v, sk));
