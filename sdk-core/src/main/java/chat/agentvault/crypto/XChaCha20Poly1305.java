@@ -74,6 +74,17 @@ public final class XChaCha20Poly1305 implements Aead, AutoCloseable {
 
   // Explicit-nonce forms: package-private, for the known-answer tests only.
   static byte[] sealWithNonce(byte[] key, byte[] nonce, byte[] plaintext, byte[] aad) {
+    // libsodium takes raw pointers and reads exactly 32 key bytes and 24 nonce bytes
+    // (draft-irtf-cfrg-xchacha-03 §2: 256-bit key, 192-bit nonce); a shorter array would be read
+    // past its end and a longer one silently truncated, so the lengths are checked here, as
+    // openWithNonce does (Wycheproof xchacha20_poly1305_test.json tcId 307-315, InvalidNonceSize).
+    Objects.requireNonNull(plaintext, "plaintext");
+    if (key == null || key.length != KEY_LENGTH) {
+      throw new IllegalArgumentException("XChaCha20-Poly1305 key must be 32 bytes");
+    }
+    if (nonce == null || nonce.length != NONCE_LENGTH) {
+      throw new IllegalArgumentException("XChaCha20-Poly1305 nonce must be 24 bytes");
+    }
     byte[] ad = aad == null ? new byte[0] : aad;
     byte[] out = new byte[plaintext.length + TAG_LENGTH];
     long[] outLen = new long[1];
