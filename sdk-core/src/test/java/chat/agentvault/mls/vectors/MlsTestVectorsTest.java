@@ -30,6 +30,7 @@ class MlsTestVectorsTest {
     m.put("tree-math", new TreeMathVectors());
     m.put("deserialization", new DeserializationVectors());
     m.put("messages", new MessagesVectors());
+    m.put("crypto-basics", new CryptoBasicsVectors());
     for (String name :
         List.of(
             "crypto-basics",
