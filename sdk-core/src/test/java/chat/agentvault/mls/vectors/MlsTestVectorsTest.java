@@ -31,6 +31,9 @@ class MlsTestVectorsTest {
     m.put("deserialization", new DeserializationVectors());
     m.put("messages", new MessagesVectors());
     m.put("crypto-basics", new CryptoBasicsVectors());
+    m.put("key-schedule", new KeyScheduleVectors());
+    m.put("psk_secret", new PskSecretVectors());
+    m.put("transcript-hashes", new TranscriptHashVectors());
     for (String name :
         List.of(
             "crypto-basics",
