@@ -34,6 +34,7 @@ class MlsTestVectorsTest {
     m.put("key-schedule", new KeyScheduleVectors());
     m.put("psk_secret", new PskSecretVectors());
     m.put("transcript-hashes", new TranscriptHashVectors());
+    m.put("secret-tree", new SecretTreeVectors());
     for (String name :
         List.of(
             "crypto-basics",

@@ -1,0 +1,246 @@
+package chat.agentvault.mls.schedule;
+
+import chat.agentvault.MessageRejectedException;
+import chat.agentvault.MessageRejectedException.Reason;
+import chat.agentvault.crypto.SecretBytes;
+import chat.agentvault.mls.crypto.CipherSuite;
+import chat.agentvault.mls.crypto.MlsCrypto;
+import chat.agentvault.mls.tree.TreeMath;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * The secret tree of one epoch (RFC 9420 §9) with per-leaf handshake and application ratchets.
+ *
+ * <p>Secrets are derived lazily and deleted as the deletion schedule requires (§9.2): deriving the
+ * children of a node deletes the node; a used key and nonce are deleted; a ratchet secret is
+ * deleted once the next one is derived. For out-of-order delivery each ratchet keeps the keys of
+ * at most {@link Limits#outOfOrderTolerance} skipped generations and refuses to jump more than
+ * {@link Limits#maxForwardDistance} generations ahead, so one message cannot force unbounded work
+ * or memory. Not thread-safe: a group serialises access.
+ */
+public final class SecretTree implements AutoCloseable {
+  /** Bounds on what hostile input can make a ratchet do. */
+  public record Limits(int outOfOrderTolerance, int maxForwardDistance) {
+    public static final Limits DEFAULT = new Limits(128, 1000);
+
+    public Limits {
+      if (outOfOrderTolerance < 0 || maxForwardDistance < 0) {
+        throw new IllegalArgumentException("limits must not be negative");
+      }
+    }
+  }
+
+  /** Which of a leaf's two ratchets. */
+  public enum RatchetType {
+    HANDSHAKE("handshake"),
+    APPLICATION("application");
+
+    final String label;
+
+    RatchetType(String label) {
+      this.label = label;
+    }
+  }
+
+  /** A key and nonce for one generation; {@link #close()} wipes them. */
+  public record KeyAndNonce(int generation, byte[] key, byte[] nonce) implements AutoCloseable {
+    @Override
+    public void close() {
+      Arrays.fill(key, (byte) 0);
+      Arrays.fill(nonce, (byte) 0);
+    }
+
+    @Override
+    public String toString() {
+      return "KeyAndNonce[generation=" + Integer.toUnsignedString(generation) + ", redacted]";
+    }
+  }
+
+  private final CipherSuite suite;
+  private final int leafCount;
+  private final Limits limits;
+  /** Node index to secret, for nodes whose secret is derived and not yet consumed. */
+  private final Map<Integer, byte[]> nodeSecrets = new HashMap<>();
+  /** (leaf, type) to ratchet. */
+  private final Map<Long, HashRatchet> ratchets = new HashMap<>();
+
+  public SecretTree(CipherSuite suite, byte[] encryptionSecret, int leafCount, Limits limits) {
+    if (leafCount <= 0 || Integer.bitCount(leafCount) != 1) {
+      throw new IllegalArgumentException("leaf count must be a power of two: " + leafCount);
+    }
+    this.suite = suite;
+    this.leafCount = leafCount;
+    this.limits = limits;
+    nodeSecrets.put(TreeMath.root(leafCount), encryptionSecret.clone());
+  }
+
+  public int leafCount() {
+    return leafCount;
+  }
+
+  /** The next generation's key and nonce for sending (consumed: never handed out again). */
+  public KeyAndNonce nextForSending(int leafIndex, RatchetType type) {
+    return ratchet(leafIndex, type).next();
+  }
+
+  /**
+   * The key and nonce of {@code generation} for a received message: consumed on return.
+   *
+   * @throws MessageRejectedException DUPLICATE for a generation already used or dropped from the
+   *     window, TOO_FAR_AHEAD beyond the forward bound
+   */
+  public KeyAndNonce forReceiving(int leafIndex, RatchetType type, int generation) {
+    return ratchet(leafIndex, type).get(generation);
+  }
+
+  private HashRatchet ratchet(int leafIndex, RatchetType type) {
+    if (leafIndex < 0 || leafIndex >= leafCount) {
+      throw new MessageRejectedException(Reason.MALFORMED, "leaf index outside the tree");
+    }
+    long key = ((long) leafIndex << 1) | type.ordinal();
+    HashRatchet r = ratchets.get(key);
+    if (r == null) {
+      byte[] leafSecret = leafSecret(leafIndex);
+      for (RatchetType t : RatchetType.values()) {
+        byte[] base =
+            MlsCrypto.expandWithLabel(suite, leafSecret, t.label, new byte[0], suite.hashLength());
+        ratchets.put(((long) leafIndex << 1) | t.ordinal(), new HashRatchet(base));
+      }
+      SecretBytes.wipe(leafSecret); // both ratchets derived: the leaf secret is consumed
+      r = ratchets.get(key);
+    }
+    return r;
+  }
+
+  /** Derives down from the nearest ancestor that still has a secret, consuming the path. */
+  private byte[] leafSecret(int leafIndex) {
+    int leaf = TreeMath.leafToNode(leafIndex);
+    int root = TreeMath.root(leafCount);
+    int[] path = TreeMath.directPath(leaf, leafCount);
+    // Find the lowest ancestor (or the leaf itself) with a stored secret.
+    int start = nodeSecrets.containsKey(leaf) ? leaf : -1;
+    for (int i = 0; start < 0 && i < path.length; i++) {
+      if (nodeSecrets.containsKey(path[i])) {
+        start = path[i];
+      }
+    }
+    if (start < 0) {
+      throw new IllegalStateException("secret tree has no secret on the path of leaf " + leafIndex);
+    }
+    int node = start;
+    while (node != leaf) {
+      byte[] secret = nodeSecrets.remove(node);
+      int left = TreeMath.left(node);
+      int right = TreeMath.right(node);
+      nodeSecrets.put(left, expand(secret, "left"));
+      nodeSecrets.put(right, expand(secret, "right"));
+      SecretBytes.wipe(secret);
+      node = TreeMath.isInSubtree(left, leaf) ? left : right;
+    }
+    assert root >= 0;
+    return nodeSecrets.remove(leaf);
+  }
+
+  private byte[] expand(byte[] secret, String side) {
+    return MlsCrypto.expandWithLabel(
+        suite, secret, "tree", side.getBytes(java.nio.charset.StandardCharsets.US_ASCII), suite.hashLength());
+  }
+
+  /** One sender ratchet (§9.1). */
+  private final class HashRatchet {
+    private byte[] secret;
+    private int generation; // unsigned; the generation of {@code secret}
+    private final java.util.LinkedHashMap<Integer, KeyAndNonce> skipped = new java.util.LinkedHashMap<>();
+
+    HashRatchet(byte[] base) {
+      this.secret = base;
+    }
+
+    KeyAndNonce next() {
+      if (generation == -1) {
+        throw new IllegalStateException("ratchet exhausted (2^32 generations)");
+      }
+      KeyAndNonce kn = derive(generation);
+      advance();
+      return kn;
+    }
+
+    KeyAndNonce get(int wanted) {
+      if (Integer.compareUnsigned(wanted, generation) < 0) {
+        KeyAndNonce kn = skipped.remove(wanted);
+        if (kn == null) {
+          throw new MessageRejectedException(
+              Reason.DUPLICATE, "generation already consumed or outside the out-of-order window");
+        }
+        return kn;
+      }
+      long distance = Integer.toUnsignedLong(wanted) - Integer.toUnsignedLong(generation);
+      if (distance > limits.maxForwardDistance()) {
+        throw new MessageRejectedException(
+            Reason.TOO_FAR_AHEAD, "generation " + distance + " ahead of the ratchet");
+      }
+      while (generation != wanted) {
+        remember(derive(generation));
+        advance();
+      }
+      KeyAndNonce kn = derive(generation);
+      advance();
+      return kn;
+    }
+
+    private void remember(KeyAndNonce kn) {
+      if (limits.outOfOrderTolerance() == 0) {
+        kn.close();
+        return;
+      }
+      skipped.put(kn.generation(), kn);
+      while (skipped.size() > limits.outOfOrderTolerance()) {
+        Integer oldest = skipped.keySet().iterator().next();
+        skipped.remove(oldest).close();
+      }
+    }
+
+    private KeyAndNonce derive(int gen) {
+      byte[] key = MlsCrypto.deriveTreeSecret(suite, secret, "key", gen, suite.aeadKeyLength());
+      byte[] nonce = MlsCrypto.deriveTreeSecret(suite, secret, "nonce", gen, suite.aeadNonceLength());
+      return new KeyAndNonce(gen, key, nonce);
+    }
+
+    private void advance() {
+      byte[] nextSecret =
+          MlsCrypto.deriveTreeSecret(suite, secret, "secret", generation, suite.hashLength());
+      SecretBytes.wipe(secret);
+      secret = nextSecret;
+      generation++;
+    }
+
+    void close() {
+      SecretBytes.wipe(secret);
+      skipped.values().forEach(KeyAndNonce::close);
+      skipped.clear();
+    }
+  }
+
+  /** sender_data_key and sender_data_nonce for a ciphertext sample (§6.3.2). */
+  public static KeyAndNonce senderDataKeyAndNonce(CipherSuite cs, byte[] senderDataSecret, byte[] ciphertext) {
+    byte[] sample = Arrays.copyOf(ciphertext, Math.min(ciphertext.length, cs.hashLength()));
+    byte[] key = MlsCrypto.expandWithLabel(cs, senderDataSecret, "key", sample, cs.aeadKeyLength());
+    byte[] nonce = MlsCrypto.expandWithLabel(cs, senderDataSecret, "nonce", sample, cs.aeadNonceLength());
+    return new KeyAndNonce(0, key, nonce);
+  }
+
+  @Override
+  public void close() {
+    nodeSecrets.values().forEach(SecretBytes::wipe);
+    nodeSecrets.clear();
+    ratchets.values().forEach(HashRatchet::close);
+    ratchets.clear();
+  }
+
+  @Override
+  public String toString() {
+    return "SecretTree[leaves=" + leafCount + ", redacted]";
+  }
+}
