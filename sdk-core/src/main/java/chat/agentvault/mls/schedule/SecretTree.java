@@ -95,10 +95,66 @@ public final class SecretTree implements AutoCloseable {
     return ratchet(leafIndex, type).get(generation);
   }
 
-  private HashRatchet ratchet(int leafIndex, RatchetType type) {
+  /**
+   * The key and nonce of {@code generation} without changing any state: for trying a decryption
+   * before committing to it. Call {@link #forReceiving} once the message has been authenticated.
+   *
+   * @throws MessageRejectedException as {@link #forReceiving}
+   */
+  public KeyAndNonce peekForReceiving(int leafIndex, RatchetType type, int generation) {
+    checkLeaf(leafIndex);
+    HashRatchet r = ratchets.get(((long) leafIndex << 1) | type.ordinal());
+    if (r != null) {
+      return r.peek(generation);
+    }
+    byte[] leafSecret = peekLeafSecret(leafIndex);
+    byte[] base =
+        MlsCrypto.expandWithLabel(suite, leafSecret, type.label, new byte[0], suite.hashLength());
+    SecretBytes.wipe(leafSecret);
+    HashRatchet scratch = new HashRatchet(base);
+    try {
+      return scratch.peek(generation);
+    } finally {
+      scratch.close();
+    }
+  }
+
+  private void checkLeaf(int leafIndex) {
     if (leafIndex < 0 || leafIndex >= leafCount) {
       throw new MessageRejectedException(Reason.MALFORMED, "leaf index outside the tree");
     }
+  }
+
+  /** The leaf secret derived on copies, leaving the stored node secrets as they are. */
+  private byte[] peekLeafSecret(int leafIndex) {
+    int leaf = TreeMath.leafToNode(leafIndex);
+    int node = leaf;
+    if (!nodeSecrets.containsKey(leaf)) {
+      for (int p : TreeMath.directPath(leaf, leafCount)) {
+        if (nodeSecrets.containsKey(p)) {
+          node = p;
+          break;
+        }
+      }
+    }
+    byte[] secret = nodeSecrets.get(node);
+    if (secret == null) {
+      throw new IllegalStateException("secret tree has no secret on the path of leaf " + leafIndex);
+    }
+    secret = secret.clone();
+    while (node != leaf) {
+      int left = TreeMath.left(node);
+      boolean goLeft = TreeMath.isInSubtree(left, leaf);
+      byte[] child = expand(secret, goLeft ? "left" : "right");
+      SecretBytes.wipe(secret);
+      secret = child;
+      node = goLeft ? left : TreeMath.right(node);
+    }
+    return secret;
+  }
+
+  private HashRatchet ratchet(int leafIndex, RatchetType type) {
+    checkLeaf(leafIndex);
     long key = ((long) leafIndex << 1) | type.ordinal();
     HashRatchet r = ratchets.get(key);
     if (r == null) {
@@ -167,6 +223,38 @@ public final class SecretTree implements AutoCloseable {
       return kn;
     }
 
+    KeyAndNonce peek(int wanted) {
+      if (Integer.compareUnsigned(wanted, generation) < 0) {
+        KeyAndNonce kn = skipped.get(wanted);
+        if (kn == null) {
+          throw new MessageRejectedException(
+              Reason.DUPLICATE, "generation already consumed or outside the out-of-order window");
+        }
+        return new KeyAndNonce(kn.generation(), kn.key().clone(), kn.nonce().clone());
+      }
+      checkDistance(wanted);
+      byte[] s = secret.clone();
+      int g = generation;
+      while (g != wanted) {
+        byte[] n = MlsCrypto.deriveTreeSecret(suite, s, "secret", g, suite.hashLength());
+        SecretBytes.wipe(s);
+        s = n;
+        g++;
+      }
+      byte[] key = MlsCrypto.deriveTreeSecret(suite, s, "key", g, suite.aeadKeyLength());
+      byte[] nonce = MlsCrypto.deriveTreeSecret(suite, s, "nonce", g, suite.aeadNonceLength());
+      SecretBytes.wipe(s);
+      return new KeyAndNonce(g, key, nonce);
+    }
+
+    private void checkDistance(int wanted) {
+      long distance = Integer.toUnsignedLong(wanted) - Integer.toUnsignedLong(generation);
+      if (distance > limits.maxForwardDistance()) {
+        throw new MessageRejectedException(
+            Reason.TOO_FAR_AHEAD, "generation " + distance + " ahead of the ratchet");
+      }
+    }
+
     KeyAndNonce get(int wanted) {
       if (Integer.compareUnsigned(wanted, generation) < 0) {
         KeyAndNonce kn = skipped.remove(wanted);
@@ -176,11 +264,7 @@ public final class SecretTree implements AutoCloseable {
         }
         return kn;
       }
-      long distance = Integer.toUnsignedLong(wanted) - Integer.toUnsignedLong(generation);
-      if (distance > limits.maxForwardDistance()) {
-        throw new MessageRejectedException(
-            Reason.TOO_FAR_AHEAD, "generation " + distance + " ahead of the ratchet");
-      }
+      checkDistance(wanted);
       while (generation != wanted) {
         remember(derive(generation));
         advance();

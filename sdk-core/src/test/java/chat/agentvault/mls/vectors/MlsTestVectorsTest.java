@@ -35,6 +35,7 @@ class MlsTestVectorsTest {
     m.put("psk_secret", new PskSecretVectors());
     m.put("transcript-hashes", new TranscriptHashVectors());
     m.put("secret-tree", new SecretTreeVectors());
+    m.put("message-protection", new MessageProtectionVectors());
     for (String name :
         List.of(
             "crypto-basics",
