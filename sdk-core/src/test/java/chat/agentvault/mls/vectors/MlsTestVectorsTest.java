@@ -36,6 +36,8 @@ class MlsTestVectorsTest {
     m.put("transcript-hashes", new TranscriptHashVectors());
     m.put("secret-tree", new SecretTreeVectors());
     m.put("message-protection", new MessageProtectionVectors());
+    m.put("tree-validation", new TreeValidationVectors());
+    m.put("tree-operations", new TreeOperationsVectors());
     for (String name :
         List.of(
             "crypto-basics",
