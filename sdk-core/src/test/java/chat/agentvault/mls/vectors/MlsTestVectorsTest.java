@@ -75,7 +75,7 @@ class MlsTestVectorsTest {
                     file.getFileName().toString(), () -> runFile(file, handlers)));
   }
 
-  private static void runFile(Path file, Map<String, VectorFile> handlers) {
+  static void runFile(Path file, Map<String, VectorFile> handlers) {
     String name = file.getFileName().toString();
     String format = name.substring(0, name.length() - ".json".length());
     VectorFile handler = handlers.get(format);
