@@ -1,6 +1,8 @@
 package chat.agentvault.mls.tree;
 
 import chat.agentvault.Bytes;
+import chat.agentvault.MessageRejectedException;
+import chat.agentvault.MessageRejectedException.Reason;
 import chat.agentvault.mls.codec.TlsWriter;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.message.LeafNode;
@@ -42,15 +44,15 @@ public final class RatchetTree {
    * be omitted: padded to the smallest complete tree. The caller validates it ({@link
    * TreeValidation}).
    *
-   * @throws IllegalArgumentException for an empty list, a leaf at an odd position, a parent at an
-   *     even one, or a last node that is blank
+   * @throws MessageRejectedException MALFORMED for an empty list, a leaf at an odd position, a
+   *     parent at an even one, or a last node that is blank
    */
   public static RatchetTree fromNodes(CipherSuite suite, List<Node> list) {
     if (list.isEmpty()) {
-      throw new IllegalArgumentException("ratchet tree is empty");
+      throw new MessageRejectedException(Reason.MALFORMED, "ratchet tree is empty");
     }
     if (list.get(list.size() - 1) == null) {
-      throw new IllegalArgumentException("ratchet tree ends with a blank node (§12.4.3.3)");
+      throw new MessageRejectedException(Reason.MALFORMED, "ratchet tree ends with a blank node (§12.4.3.3)");
     }
     int leaves = (list.size() + 1) / 2;
     int n = 1;
@@ -61,7 +63,7 @@ public final class RatchetTree {
     for (int i = 0; i < list.size(); i++) {
       Node node = list.get(i);
       if (node != null && node.isLeaf() != TreeMath.isLeaf(i)) {
-        throw new IllegalArgumentException("node " + i + " has the wrong type");
+        throw new MessageRejectedException(Reason.MALFORMED, "node " + i + " has the wrong type");
       }
       nodes[i] = node;
     }
@@ -407,6 +409,9 @@ public final class RatchetTree {
         byte[] expected = parentHash(p, s);
         List<Integer> resC = resolution(c);
         for (int d : resC) {
+          if (nodes[d] == null) {
+            return false; // a blank unmerged leaf: the tree is inconsistent (§12.4.3.1)
+          }
           Bytes field = parentHashField(nodes[d]);
           if (field == null || !Arrays.equals(field.unsafeArray(), expected)) {
             continue;

@@ -10,6 +10,8 @@ import chat.agentvault.mls.crypto.MlsCrypto;
 import chat.agentvault.mls.message.LeafNode;
 import chat.agentvault.mls.message.Node;
 import chat.agentvault.mls.tree.RatchetTree;
+import chat.agentvault.mls.tree.TreeMath;
+import chat.agentvault.mls.tree.TreeValidation;
 import chat.agentvault.testing.Vectors;
 import com.fasterxml.jackson.databind.JsonNode;
 import java.util.ArrayList;
@@ -51,5 +53,9 @@ final class TreeValidationVectors implements VectorFile {
           cs, ln.signatureKey().toByteArray(), "LeafNodeTBS", ln.toBeSigned(groupId, leaf), ln.signature().toByteArray());
     }
     assertThat(TlsReader.decodeAll(tree.encode(), Node::decodeTree)).isEqualTo(nodes);
+    // The whole join-time validation of §12.4.3.1 (lifetimes are not checked: vector leaves carry
+    // arbitrary ones, and §7.3 makes the check optional for received trees).
+    TreeValidation.validateTree(
+        tree, groupId, Vectors.hex(hashes.get(TreeMath.root(tree.leafCount()))), List.of(), -1);
   }
 }
