@@ -178,6 +178,9 @@ public final class TreeKem {
       SecretBytes.wipe(privateKeys.get(i));
     }
     SecretBytes.wipe(leafKey[0]);
+    // Keys of nodes a Remove in this commit cut off by truncation are not on the new direct path:
+    // delete them too (§7.5 "delete outdated key material"; tree invariant §4.2).
+    keys.prune(tree);
 
     byte[] context = contextForTreeHash.apply(tree.treeHash());
     List<UpdatePath.Node> nodes = new ArrayList<>();
