@@ -648,6 +648,103 @@ class MessageProtectionTest {
     }
   }
 
+  /** A PublicMessage from a non-member sender, signed with {@code priv}. */
+  private static PublicMessage publicFrom(Group g, Sender sender, int contentType, Proposal proposal, byte[] priv) {
+    FramedContent c = new FramedContent(
+        g.ctx.groupId(), g.ctx.epoch(), sender, Bytes.EMPTY, contentType, null,
+        contentType == Codes.CONTENT_PROPOSAL ? proposal : null,
+        contentType == Codes.CONTENT_COMMIT ? new Commit(List.of(), null) : null);
+    return MessageProtection.protectPublic(g.cs, g.ctx, c, priv, g.membershipKey, g.confirmationTagFor(c));
+  }
+
+  private static Proposal.Add someAdd(Group g) {
+    chat.agentvault.mls.message.LeafNode leaf = new chat.agentvault.mls.message.LeafNode(
+        Bytes.wrap(new byte[32]), Bytes.wrap(g.sigPub[0]),
+        chat.agentvault.mls.message.Credential.basic(Bytes.of((byte) 'n')),
+        new chat.agentvault.mls.message.Capabilities(List.of(1), List.of(g.cs.id()), List.of(), List.of(), List.of(1)),
+        Codes.LEAF_SOURCE_KEY_PACKAGE, new chat.agentvault.mls.message.Lifetime(0, -1), null, List.of(),
+        Bytes.wrap(new byte[64]));
+    return new Proposal.Add(new chat.agentvault.mls.message.KeyPackage(
+        Codes.MLS10, g.cs.id(), Bytes.wrap(new byte[32]), leaf, List.of(), Bytes.wrap(new byte[64])));
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void publicMessageFromABlankOrUnknownSenderIsMalformed(int suite) {
+    Group g = new Group(suite, Limits.DEFAULT);
+    // A member sender at a blank leaf (the caller finds no key there), with a valid membership tag.
+    PublicMessage blank = g.sendPublic(g.proposal(BLANK_LEAF));
+    assertRejected(Reason.MALFORMED, () -> g.receivePublic(wire(blank)));
+    // An external sender index the group does not have.
+    PublicMessage external =
+        publicFrom(g, new Sender(Codes.SENDER_EXTERNAL, 9), Codes.CONTENT_PROPOSAL, new Proposal.Remove(BOB), g.sigPriv[0]);
+    assertRejected(Reason.MALFORMED, () -> MessageProtection.unprotectPublic(
+        g.cs, g.ctx, wire(external), null, g.membershipKey));
+  }
+
+  /** §6.1: what each non-member sender type may send, and the signature over it. */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void senderTypeMustMatchContent(int suite) {
+    Group g = new Group(suite, Limits.DEFAULT);
+    byte[] extPriv = g.sigPriv[0];
+    byte[] extPub = g.sigPub[0];
+    Sender external = new Sender(Codes.SENDER_EXTERNAL, 0);
+    Sender newMemberProposal = new Sender(Codes.SENDER_NEW_MEMBER_PROPOSAL, 0);
+    Sender newMemberCommit = new Sender(Codes.SENDER_NEW_MEMBER_COMMIT, 0);
+    Proposal remove = new Proposal.Remove(BOB);
+    Proposal add = someAdd(g);
+    // Allowed.
+    for (PublicMessage ok : List.of(
+        publicFrom(g, external, Codes.CONTENT_PROPOSAL, remove, extPriv),
+        publicFrom(g, external, Codes.CONTENT_PROPOSAL, add, extPriv),
+        publicFrom(g, newMemberProposal, Codes.CONTENT_PROPOSAL, add, extPriv),
+        publicFrom(g, newMemberCommit, Codes.CONTENT_COMMIT, null, extPriv))) {
+      assertThat(MessageProtection.unprotectPublic(g.cs, g.ctx, wire(ok), extPub, g.membershipKey).content())
+          .isEqualTo(ok.content());
+      // And signatures still matter for non-members (no membership tag protects them).
+      assertRejected(Reason.BAD_SIGNATURE,
+          () -> MessageProtection.unprotectPublic(g.cs, g.ctx, wire(ok), g.sigPub[BOB], g.membershipKey));
+    }
+    // Not allowed, even correctly signed.
+    Proposal update = new Proposal.Update(someAdd(g).keyPackage().leafNode());
+    Proposal externalInit = new Proposal.ExternalInit(Bytes.wrap(new byte[32]));
+    for (PublicMessage bad : List.of(
+        publicFrom(g, external, Codes.CONTENT_COMMIT, null, extPriv),
+        publicFrom(g, external, Codes.CONTENT_PROPOSAL, update, extPriv),
+        publicFrom(g, external, Codes.CONTENT_PROPOSAL, externalInit, extPriv),
+        publicFrom(g, newMemberProposal, Codes.CONTENT_PROPOSAL, remove, extPriv),
+        publicFrom(g, newMemberProposal, Codes.CONTENT_COMMIT, null, extPriv),
+        publicFrom(g, newMemberCommit, Codes.CONTENT_PROPOSAL, add, extPriv))) {
+      assertRejected(Reason.MALFORMED,
+          () -> MessageProtection.unprotectPublic(g.cs, g.ctx, wire(bad), extPub, g.membershipKey));
+    }
+  }
+
+  /**
+   * Characterises the contract: framing authenticates everything of a new_member_commit except its
+   * confirmation tag, which only commit processing can check (§12.4.2). A caller that skipped that
+   * check would accept any tag.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
+  void confirmationTagOfANewMemberCommitIsLeftToCommitProcessing(int suite) {
+    Group g = new Group(suite, Limits.DEFAULT);
+    PublicMessage m = publicFrom(g, new Sender(Codes.SENDER_NEW_MEMBER_COMMIT, 0), Codes.CONTENT_COMMIT, null,
+        g.sigPriv[0]);
+    PublicMessage otherTag = new PublicMessage(m.content(),
+        new FramedContentAuthData(m.auth().signature(), flip(m.auth().confirmationTag(), 0)), null);
+    AuthenticatedContent ac =
+        MessageProtection.unprotectPublic(g.cs, g.ctx, wire(otherTag), g.sigPub[0], g.membershipKey);
+    assertThat(ac.auth().confirmationTag()).isNotEqualTo(m.auth().confirmationTag());
+    // For a member's commit the membership tag covers it (§6.2).
+    PublicMessage member = g.sendPublic(g.commit(ALICE));
+    PublicMessage memberOtherTag = new PublicMessage(member.content(),
+        new FramedContentAuthData(member.auth().signature(), flip(member.auth().confirmationTag(), 0)),
+        member.membershipTag());
+    assertRejected(Reason.BAD_SIGNATURE, () -> g.receivePublic(wire(memberOtherTag)));
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Property: mutated wire encodings.
 
@@ -669,6 +766,11 @@ class MessageProtectionTest {
       for (FramedContent c : List.of(g.proposal(BOB), g.commit(BOB))) {
         publics.add(new MlsMessage(g.sendPublic(c)).toByteArray());
       }
+      // Non-member senders: no membership tag, so mutations reach the signature check directly.
+      publics.add(new MlsMessage(publicFrom(g, new Sender(Codes.SENDER_EXTERNAL, 0), Codes.CONTENT_PROPOSAL,
+          new Proposal.Remove(BOB), g.sigPriv[0])).toByteArray());
+      publics.add(new MlsMessage(publicFrom(g, new Sender(Codes.SENDER_NEW_MEMBER_COMMIT, 0), Codes.CONTENT_COMMIT,
+          null, g.sigPriv[0])).toByteArray());
       return new Fixture(g, privates, contents, publics);
     }
   }
@@ -684,13 +786,16 @@ class MessageProtectionTest {
   }
 
   /** Receives whatever the bytes turn out to be, as a member of the group would. */
-  private static void receive(Group g, SecretTree tree, byte[] bytes) {
+  private static AuthenticatedContent receive(Group g, SecretTree tree, byte[] bytes) {
     MlsMessage msg = MlsMessage.parse(bytes);
     if (msg.body() instanceof PrivateMessage p) {
-      g.receivePrivate(tree, p);
+      return g.receivePrivate(tree, p);
     } else if (msg.body() instanceof PublicMessage p) {
-      byte[] key = g.key(p.content().sender().index());
-      MessageProtection.unprotectPublic(g.cs, g.ctx, p, key, g.membershipKey);
+      Sender sender = p.content().sender();
+      // Members by leaf; the one external sender (index 0) and any new member sign with key 0.
+      byte[] key = sender.isMember() ? g.key(sender.index())
+          : sender.type() == Codes.SENDER_EXTERNAL && sender.index() != 0 ? null : g.sigPub[0];
+      return MessageProtection.unprotectPublic(g.cs, g.ctx, p, key, g.membershipKey);
     } else {
       throw new MessageRejectedException(Reason.MALFORMED, "not a framed message");
     }
@@ -720,10 +825,10 @@ class MessageProtectionTest {
     }
   }
 
-  @Property(tries = 300)
+  @Property(tries = 400)
   void mutatedPublicMessagesAreRejected(
       @ForAll("suites") int suite,
-      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 1) int which,
+      @ForAll @net.jqwik.api.constraints.IntRange(min = 0, max = 3) int which,
       @ForAll("mutations") List<ByteMutation> mutations) {
     Fixture f = FIXTURES.computeIfAbsent(suite, Fixture::of);
     Group g = f.group();
@@ -733,13 +838,25 @@ class MessageProtectionTest {
       return;
     }
     try (SecretTree bob = g.newTree()) {
+      AuthenticatedContent accepted = null;
       try {
-        receive(g, bob, mutated);
-        fail("a modified message was accepted: " + chat.agentvault.testing.Vectors.hex(mutated));
+        accepted = receive(g, bob, mutated);
       } catch (DecodeException | MessageRejectedException expected) {
         // the only two outcomes allowed
       }
-      receive(g, bob, genuine);
+      AuthenticatedContent real = receive(g, bob, genuine);
+      if (accepted != null) {
+        // The one field framing cannot check: the confirmation tag of a commit from a non-member
+        // is covered by neither the signature (FramedContentTBS, §6.1) nor a membership tag (§6.2);
+        // the commit processing verifies it against the new epoch's confirmation key (§8.1,
+        // §12.4.2). Everything else must be exactly the genuine message.
+        assertThat(real.content().sender().type())
+            .as("modified message accepted: " + chat.agentvault.testing.Vectors.hex(mutated))
+            .isEqualTo(Codes.SENDER_NEW_MEMBER_COMMIT);
+        assertThat(accepted.content()).isEqualTo(real.content());
+        assertThat(accepted.auth().signature()).isEqualTo(real.auth().signature());
+        assertThat(accepted.auth().confirmationTag()).isNotEqualTo(real.auth().confirmationTag());
+      }
     }
   }
 
