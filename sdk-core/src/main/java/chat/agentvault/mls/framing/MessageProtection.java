@@ -114,8 +114,12 @@ public final class MessageProtection {
   }
 
   /**
-   * Verifies a PublicMessage: group, epoch, membership tag (members), signature. {@code
-   * signaturePub} is the sender's key, looked up by the caller from {@code msg.content().sender()}.
+   * Verifies a PublicMessage: group, epoch, sender type against content (§6.1), membership tag
+   * (members), signature. {@code signaturePub} is the sender's key, looked up by the caller from
+   * {@code msg.content().sender()}; null when there is none (a blank leaf, an unknown external
+   * sender index), which rejects the message as MALFORMED. The confirmation tag of a commit is not
+   * checked here: it needs the new epoch's confirmation key, so commit processing verifies it
+   * (§12.4.2); for a new_member_commit nothing else covers it.
    */
   public static AuthenticatedContent unprotectPublic(
       CipherSuite cs, GroupContext context, PublicMessage msg, byte[] signaturePub, byte[] membershipKey) {
@@ -123,6 +127,10 @@ public final class MessageProtection {
     checkGroupAndEpoch(context, content.groupId(), content.epoch());
     if (content.contentType() == Codes.CONTENT_APPLICATION) {
       throw new MessageRejectedException(Reason.MALFORMED, "application data in a PublicMessage");
+    }
+    checkSenderMaySend(content);
+    if (signaturePub == null) {
+      throw new MessageRejectedException(Reason.MALFORMED, "sender has no signature key (blank leaf or unknown sender)");
     }
     if (content.sender().isMember()) {
       byte[] expected = membershipTag(cs, content, msg.auth(), context, membershipKey);
@@ -133,6 +141,29 @@ public final class MessageProtection {
     AuthenticatedContent ac = new AuthenticatedContent(Codes.WIRE_PUBLIC_MESSAGE, content, msg.auth());
     verify(cs, ac, context, signaturePub);
     return ac;
+  }
+
+  /**
+   * §6.1: an external sender sends proposals of a type marked "External: Y" in the registry
+   * (§17.4: not update, not external_init); new_member_proposal sends Add proposals;
+   * new_member_commit sends commits.
+   */
+  private static void checkSenderMaySend(FramedContent content) {
+    int type = content.contentType();
+    boolean ok =
+        switch (content.sender().type()) {
+          case Codes.SENDER_EXTERNAL -> type == Codes.CONTENT_PROPOSAL
+              && content.proposal().type() != Codes.PROPOSAL_UPDATE
+              && content.proposal().type() != Codes.PROPOSAL_EXTERNAL_INIT;
+          case Codes.SENDER_NEW_MEMBER_PROPOSAL -> type == Codes.CONTENT_PROPOSAL
+              && content.proposal().type() == Codes.PROPOSAL_ADD;
+          case Codes.SENDER_NEW_MEMBER_COMMIT -> type == Codes.CONTENT_COMMIT;
+          default -> true;
+        };
+    if (!ok) {
+      throw new MessageRejectedException(
+          Reason.MALFORMED, "sender type " + content.sender().type() + " may not send this content (§6.1)");
+    }
   }
 
   private static void checkGroupAndEpoch(GroupContext context, Bytes groupId, long epoch) {
