@@ -14,7 +14,7 @@ import java.util.Objects;
  * {@code ED25519_COMPAT}) rejects S &ge; L (malleability, RFC 8032 §5.1.7), small-order R, and
  * non-canonical or small-order public keys, and compares the recomputed R byte for byte. This is
  * the behaviour Wycheproof's {@code ed25519_test.json} expects; the test suite runs all of it.
- * Backend: libsodium, 25 k verifications/s against 20 k for Bouncy Castle and 2.6 k for the JDK.
+ * Backend: libsodium, 1.6x Bouncy Castle and about 13x the JDK measured here ({@code Ed25519Bench}).
  */
 public final class Ed25519PublicKey {
   public static final int LENGTH = 32;

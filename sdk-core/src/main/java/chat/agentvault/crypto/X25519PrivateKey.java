@@ -8,8 +8,8 @@ import java.util.Objects;
 /**
  * An X25519 private scalar (RFC 7748 §5) and its public key.
  *
- * <p>Backend: libsodium's {@code crypto_scalarmult}, 34.5 k agreements/s against 17 k for Bouncy
- * Castle and 9.8 k for the JDK. libsodium clamps the scalar itself, so any 32 bytes are a valid
+ * <p>Backend: libsodium's {@code crypto_scalarmult}: 2.1x Bouncy Castle and 4x the JDK measured
+ * here ({@code X25519Bench}). libsodium clamps the scalar itself, so any 32 bytes are a valid
  * private key (HPKE's DeriveKeyPair relies on that, RFC 9180 §7.1.3).
  */
 public final class X25519PrivateKey implements AutoCloseable {

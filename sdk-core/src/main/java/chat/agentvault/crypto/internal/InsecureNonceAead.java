@@ -23,7 +23,7 @@ public final class InsecureNonceAead {
   public enum Algorithm {
     /**
      * AES-128-GCM (HPKE id 0x0001). Backend: the JDK's {@code AES/GCM/NoPadding}, whose AES-NI and
-     * CLMUL intrinsics ran 2.6 M seals/s of 1 KiB against 131 k for Bouncy Castle (libsodium has
+     * CLMUL intrinsics seal 1 KiB 4 to 17x faster than Bouncy Castle here, {@code AesGcmBench} (libsodium has
      * AES-256-GCM only). Also takes 32-byte keys (AES-256-GCM, id 0x0002) for Wycheproof coverage.
      */
     AES_GCM(16, 12, 16),
