@@ -28,6 +28,16 @@ public final class MlsCrypto {
     return cs.hash(w.toByteArray());
   }
 
+  /** KeyPackageRef = RefHash("MLS 1.0 KeyPackage Reference", KeyPackage) (§5.2). */
+  public static byte[] keyPackageRef(CipherSuite cs, byte[] encodedKeyPackage) {
+    return refHash(cs, "MLS 1.0 KeyPackage Reference", encodedKeyPackage);
+  }
+
+  /** ProposalRef = RefHash("MLS 1.0 Proposal Reference", AuthenticatedContent) (§5.2). */
+  public static byte[] proposalRef(CipherSuite cs, byte[] encodedAuthenticatedContent) {
+    return refHash(cs, "MLS 1.0 Proposal Reference", encodedAuthenticatedContent);
+  }
+
   /** ExpandWithLabel(Secret, Label, Context, Length) = KDF.Expand(Secret, KDFLabel, Length) (§8). */
   public static byte[] expandWithLabel(
       CipherSuite cs, byte[] secret, String label, byte[] context, int length) {

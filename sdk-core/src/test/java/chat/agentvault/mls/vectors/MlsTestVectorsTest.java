@@ -38,6 +38,7 @@ class MlsTestVectorsTest {
     m.put("message-protection", new MessageProtectionVectors());
     m.put("tree-validation", new TreeValidationVectors());
     m.put("tree-operations", new TreeOperationsVectors());
+    m.put("welcome", new WelcomeVectors());
     m.put("treekem", new TreeKemVectors());
     for (String name :
         List.of(
