@@ -1,6 +1,6 @@
 package chat.agentvault.mls.keys;
 
-import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -56,7 +56,7 @@ public final class InMemoryKeyPackageStore implements KeyPackageStore {
 
   @Override
   public synchronized List<KeyPackageRef> refs() {
-    return List.copyOf(new ArrayList<>(entries.keySet()));
+    return List.copyOf(entries.keySet());
   }
 
   @Override
@@ -71,7 +71,7 @@ public final class InMemoryKeyPackageStore implements KeyPackageStore {
 
   private static void wipe(Entry e) {
     if (e != null) {
-      java.util.Arrays.fill(e.record(), (byte) 0);
+      Arrays.fill(e.record(), (byte) 0);
     }
   }
 
