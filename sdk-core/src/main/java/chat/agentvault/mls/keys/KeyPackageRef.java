@@ -12,7 +12,6 @@ import java.util.Objects;
  * Welcome ({@code EncryptedGroupSecrets.new_member}) and keys the {@link KeyPackageStore}.
  */
 public record KeyPackageRef(Bytes value) {
-  static final String LABEL = "MLS 1.0 KeyPackage Reference";
 
   public KeyPackageRef {
     Objects.requireNonNull(value, "value");
@@ -31,8 +30,8 @@ public record KeyPackageRef(Bytes value) {
     Objects.requireNonNull(keyPackage, "keyPackage");
     return new KeyPackageRef(
         Bytes.wrap(
-            MlsCrypto.refHash(
-                CipherSuites.forId(keyPackage.cipherSuite()), LABEL, keyPackage.toByteArray())));
+            MlsCrypto.keyPackageRef(
+                CipherSuites.forId(keyPackage.cipherSuite()), keyPackage.toByteArray())));
   }
 
   @Override
