@@ -676,32 +676,14 @@ public final class Hpke {
   // Contexts (§5.2, §5.3)
 
   /**
-   * A sender context: seals messages in sequence and exports secrets. Create with a {@code
-   * setup...Sender} method; send {@link #enc()} to the recipient. Thread-safe; {@link #close()}
-   * wipes the key and exporter secret.
+   * What both roles of an HPKE context share (§5.3): the secret export interface, the suite and
+   * wiping. Thread-safe; {@link #close()} wipes the key and exporter secret.
    */
-  public static final class Sender implements AutoCloseable {
-    private final byte[] enc;
-    private final State state;
+  public abstract static sealed class Context implements AutoCloseable permits Sender, Recipient {
+    final State state;
 
-    private Sender(byte[] enc, State state) {
-      this.enc = enc;
+    private Context(State state) {
       this.state = state;
-    }
-
-    /** The encapsulated key (a copy): public, sent to the recipient. */
-    public byte[] enc() {
-      return enc.clone();
-    }
-
-    /**
-     * ContextS.Seal(aad, pt) (§5.2): encrypts with the next nonce.
-     *
-     * @throws MessageLimitReachedException when the sequence number is exhausted
-     * @throws IllegalStateException on an export-only or closed context
-     */
-    public byte[] seal(byte[] aad, byte[] pt) throws GeneralSecurityException {
-      return state.seal(aad, pt);
     }
 
     /** Context.Export(exporter_context, L) (§5.3); 0 &le; L &le; {@link #MAX_EXPORT_LENGTH}. */
@@ -716,11 +698,6 @@ public final class Hpke {
     @Override
     public void close() {
       state.close();
-    }
-
-    @Override
-    public String toString() {
-      return "Hpke.Sender[" + state + "]";
     }
 
     // Package-private, for the vector tests.
@@ -750,14 +727,42 @@ public final class Hpke {
   }
 
   /**
-   * A recipient context: opens messages in the order they were sealed and exports secrets.
-   * Thread-safe; {@link #close()} wipes the key and exporter secret.
+   * A sender context: seals messages in sequence and exports secrets. Create with a {@code
+   * setup...Sender} method; send {@link #enc()} to the recipient.
    */
-  public static final class Recipient implements AutoCloseable {
-    private final State state;
+  public static final class Sender extends Context {
+    private final byte[] enc;
 
+    private Sender(byte[] enc, State state) {
+      super(state);
+      this.enc = enc;
+    }
+
+    /** The encapsulated key (a copy): public, sent to the recipient. */
+    public byte[] enc() {
+      return enc.clone();
+    }
+
+    /**
+     * ContextS.Seal(aad, pt) (§5.2): encrypts with the next nonce.
+     *
+     * @throws MessageLimitReachedException when the sequence number is exhausted
+     * @throws IllegalStateException on an export-only or closed context
+     */
+    public byte[] seal(byte[] aad, byte[] pt) throws GeneralSecurityException {
+      return state.seal(aad, pt);
+    }
+
+    @Override
+    public String toString() {
+      return "Hpke.Sender[" + state + "]";
+    }
+  }
+
+  /** A recipient context: opens messages in the order they were sealed and exports secrets. */
+  public static final class Recipient extends Context {
     private Recipient(State state) {
-      this.state = state;
+      super(state);
     }
 
     /**
@@ -772,48 +777,9 @@ public final class Hpke {
       return state.open(aad, ct);
     }
 
-    /** Context.Export(exporter_context, L) (§5.3); 0 &le; L &le; {@link #MAX_EXPORT_LENGTH}. */
-    public SecretBytes export(byte[] exporterContext, int length) {
-      return state.export(exporterContext, length);
-    }
-
-    public Hpke suite() {
-      return state.suite;
-    }
-
-    @Override
-    public void close() {
-      state.close();
-    }
-
     @Override
     public String toString() {
       return "Hpke.Recipient[" + state + "]";
-    }
-
-    // Package-private, for the vector tests.
-    byte[] key() {
-      return state.key.clone();
-    }
-
-    byte[] baseNonce() {
-      return state.baseNonce.clone();
-    }
-
-    byte[] exporterSecret() {
-      return state.exporterSecret.clone();
-    }
-
-    byte[] nextNonce() {
-      return state.nextNonce();
-    }
-
-    long sequenceNumber() {
-      return state.sequenceNumber();
-    }
-
-    void forceSequenceNumber(long seq) {
-      state.forceSequenceNumber(seq);
     }
   }
 
