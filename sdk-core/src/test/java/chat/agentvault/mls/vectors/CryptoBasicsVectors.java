@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.crypto.MlsCrypto;
 import chat.agentvault.testing.Vectors;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -14,14 +13,7 @@ import java.security.GeneralSecurityException;
 final class CryptoBasicsVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, CryptoBasicsVectors::check);
   }
 
   private static byte[] h(JsonNode n, String f) {

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import chat.agentvault.Bytes;
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.message.GroupContext;
 import chat.agentvault.mls.schedule.EpochSecrets;
 import chat.agentvault.testing.Vectors;
@@ -15,14 +14,7 @@ import java.util.List;
 final class KeyScheduleVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, KeyScheduleVectors::check);
   }
 
   private static byte[] h(JsonNode n, String f) {

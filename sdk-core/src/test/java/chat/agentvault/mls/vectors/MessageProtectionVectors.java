@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import chat.agentvault.Bytes;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.framing.MessageProtection;
 import chat.agentvault.mls.message.AuthenticatedContent;
 import chat.agentvault.mls.message.Codes;
@@ -27,14 +26,7 @@ import java.util.List;
 final class MessageProtectionVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, MessageProtectionVectors::check);
   }
 
   private static byte[] h(JsonNode e, String f) {

@@ -3,7 +3,6 @@ package chat.agentvault.mls.vectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.schedule.SecretTree;
 import chat.agentvault.mls.schedule.SecretTree.KeyAndNonce;
 import chat.agentvault.mls.schedule.SecretTree.RatchetType;
@@ -14,16 +13,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class SecretTreeVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    int i = 0;
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      int index = i++;
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("entry " + index + " suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, SecretTreeVectors::check);
   }
 
   private static void check(CipherSuite cs, JsonNode e) {

@@ -27,6 +27,32 @@ final class Tally {
     }
   }
 
+  /** A check of one vector entry of a supported cipher suite. */
+  @FunctionalInterface
+  interface SuiteCheck {
+    void check(chat.agentvault.mls.crypto.CipherSuite suite, com.fasterxml.jackson.databind.JsonNode entry)
+        throws Exception;
+  }
+
+  /**
+   * Runs {@code check} on every entry whose {@code cipher_suite} this engine implements, each as
+   * one counted entry; entries of other suites are counted as skipped.
+   */
+  void perSuite(com.fasterxml.jackson.databind.JsonNode entries, SuiteCheck check) {
+    int index = 0;
+    for (com.fasterxml.jackson.databind.JsonNode e : entries) {
+      int suite = e.get("cipher_suite").asInt();
+      int i = index++;
+      if (!MlsTestVectorsTest.supportedSuite(suite)) {
+        skip("cipher suite not implemented");
+        continue;
+      }
+      entry(
+          "entry " + i + " suite " + suite,
+          () -> check.check(chat.agentvault.mls.crypto.CipherSuites.forId(suite), e));
+    }
+  }
+
   @FunctionalInterface
   interface ThrowingRunnable {
     void run() throws Exception;

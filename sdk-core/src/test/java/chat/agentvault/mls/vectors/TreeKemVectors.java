@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import chat.agentvault.Bytes;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.crypto.MlsCrypto;
 import chat.agentvault.mls.message.Codes;
 import chat.agentvault.mls.message.GroupContext;
@@ -34,16 +33,7 @@ import java.util.function.Function;
 final class TreeKemVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    int i = 0;
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      int index = i++;
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("entry " + index + " suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, TreeKemVectors::check);
   }
 
   private static byte[] h(JsonNode n, String f) {

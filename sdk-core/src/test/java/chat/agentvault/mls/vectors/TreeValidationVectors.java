@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import chat.agentvault.Bytes;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.crypto.MlsCrypto;
 import chat.agentvault.mls.message.LeafNode;
 import chat.agentvault.mls.message.Node;
@@ -21,16 +20,7 @@ import java.util.List;
 final class TreeValidationVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    int i = 0;
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      int index = i++;
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("entry " + index + " suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, TreeValidationVectors::check);
   }
 
   private static void check(CipherSuite cs, JsonNode e) throws Exception {

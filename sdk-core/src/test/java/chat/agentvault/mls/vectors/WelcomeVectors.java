@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import chat.agentvault.Bytes;
 import chat.agentvault.MessageRejectedException;
 import chat.agentvault.mls.crypto.CipherSuite;
-import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.framing.Welcomes;
 import chat.agentvault.mls.message.GroupInfo;
 import chat.agentvault.mls.message.GroupSecrets;
@@ -21,14 +20,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 final class WelcomeVectors implements VectorFile {
   @Override
   public void run(JsonNode entries, Tally tally) {
-    for (JsonNode e : entries) {
-      int suite = e.get("cipher_suite").asInt();
-      if (!MlsTestVectorsTest.supportedSuite(suite)) {
-        tally.skip("cipher suite not implemented");
-        continue;
-      }
-      tally.entry("suite " + suite, () -> check(CipherSuites.forId(suite), e));
-    }
+    tally.perSuite(entries, WelcomeVectors::check);
   }
 
   private static void check(CipherSuite cs, JsonNode e) {
