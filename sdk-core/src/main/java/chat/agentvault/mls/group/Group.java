@@ -289,6 +289,11 @@ public final class Group {
 
   // ---------------------------------------------------------------- accessors
 
+  /** The current state itself, for tests in this package that forge insider messages. */
+  GroupState stateForTest() {
+    return state;
+  }
+
   public long epoch() {
     return state.epoch();
   }
