@@ -53,6 +53,11 @@ public sealed interface Processed
       this.next = next;
     }
 
+    /** The leaf at {@code leafIndex} in the tree of the new epoch, or null when blank. */
+    public chat.agentvault.mls.message.LeafNode leafAfter(int leafIndex) {
+      return next.tree.leaf(leafIndex);
+    }
+
     @Override
     public String toString() {
       return "StagedCommit[epoch " + Long.toUnsignedString(next.context.epoch()) + "]";
