@@ -501,8 +501,9 @@ public final class Group {
       throw new MessageRejectedException(Reason.MALFORMED, "commit without the path it requires (§12.4)");
     }
     long newEpoch = oldContext.epoch() + 1;
-    if (s.tree.leaf(s.ownLeaf) == null) {
-      // Removed: nothing of the new epoch can be checked or derived by this member.
+    if (applied.removed.contains(s.ownLeaf)) {
+      // Removed: nothing of the new epoch can be checked or derived by this member. (Not "own leaf
+      // blank": an Add of the same commit may already have refilled the freed leaf.)
       GroupState next = s;
       next.active = false;
       return new Processed.Removed(newEpoch, committer, new Processed.StagedCommit(base, next));

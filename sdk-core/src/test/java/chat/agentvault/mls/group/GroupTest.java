@@ -258,6 +258,22 @@ class GroupTest {
     w.everyoneTalks();
   }
 
+  /** Regression: an Add in the same commit refills the removed member's leaf; it is still removed. */
+  @ParameterizedTest(name = "suite {0} private handshakes {1}")
+  @MethodSource("setups")
+  void removedMemberWhoseLeafIsRefilledInTheSameCommit(int suite, boolean priv) {
+    World w = new World(suite, priv);
+    Client b = w.newClient();
+    Client c = w.newClient();
+    w.commit(w.members.get(0), List.of(w.addOf(b), w.addOf(c)), false, List.of(b, c));
+    Client d = w.newClient();
+    w.broadcastProposal(b, b.group.propose(new Proposal.Remove(0)));
+    w.commit(c, List.of(w.addOf(d)), false, List.of(d));
+    assertThat(d.group.ownLeaf()).isZero();
+    assertThat(w.members).hasSize(3).doesNotContain(w.members.stream().filter(m -> m.name.equals("m0")).findFirst().orElse(null));
+    w.everyoneTalks();
+  }
+
   @Test
   void removedMemberLearnsItAndBecomesInactive() {
     World w = new World(1, false);
