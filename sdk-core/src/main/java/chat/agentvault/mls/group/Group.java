@@ -366,19 +366,18 @@ public final class Group {
    */
   public Processed process(MlsMessage message) {
     checkActive();
-    GroupState s = state.copy();
     Object body = message.body();
+    if (body instanceof PrivateMessage pm && pm.contentType() == Codes.CONTENT_APPLICATION) {
+      // No copy needed: unprotectPrivate advances the secret tree only once the message is fully
+      // authenticated, and nothing after it can fail.
+      return processApplication(state, pm);
+    }
+    GroupState s = state.copy();
     AuthenticatedContent ac;
     if (body instanceof PublicMessage pm) {
       ac = MessageProtection.unprotectPublic(
           s.cs, s.context, pm, signatureKeyOf(s, pm.content()), s.membershipKey);
     } else if (body instanceof PrivateMessage pm) {
-      if (pm.groupId().equals(s.groupId())
-          && pm.epoch() != s.epoch()
-          && pm.contentType() == Codes.CONTENT_APPLICATION
-          && s.pastEpoch(pm.epoch()) != null) {
-        return processLateApplication(s, pm);
-      }
       ac = MessageProtection.unprotectPrivate(
           s.cs, s.context, pm, s.secretTree, s.senderDataSecret, leaf -> leafSignatureKey(s.tree, leaf));
     } else {
@@ -402,13 +401,18 @@ public final class Group {
     }
   }
 
-  private Processed processLateApplication(GroupState s, PrivateMessage pm) {
-    GroupState.PastEpoch past = s.pastEpoch(pm.epoch());
-    AuthenticatedContent ac =
-        MessageProtection.unprotectPrivate(
-            s.cs, past.context(), pm, past.secretTree(), past.senderDataSecret(),
-            leaf -> leafSignatureKey(past.tree(), leaf));
-    state = s;
+  private static Processed processApplication(GroupState s, PrivateMessage pm) {
+    AuthenticatedContent ac;
+    GroupState.PastEpoch past =
+        pm.groupId().equals(s.groupId()) && pm.epoch() != s.epoch() ? s.pastEpoch(pm.epoch()) : null;
+    if (past != null) {
+      ac = MessageProtection.unprotectPrivate(
+          s.cs, past.context(), pm, past.secretTree(), past.senderDataSecret(),
+          leaf -> leafSignatureKey(past.tree(), leaf));
+    } else {
+      ac = MessageProtection.unprotectPrivate(
+          s.cs, s.context, pm, s.secretTree, s.senderDataSecret, leaf -> leafSignatureKey(s.tree, leaf));
+    }
     FramedContent c = ac.content();
     return new Processed.ApplicationMessage(c.sender().index(), c.epoch(), c.applicationData(), c.authenticatedData());
   }
@@ -473,12 +477,36 @@ public final class Group {
     if (p instanceof Proposal.Update && !sender.isMember()) {
       throw new MessageRejectedException(Reason.MALFORMED, "Update from a non-member (§12.1.2)");
     }
+    validateReceivedProposal(s, p, sender);
     Bytes ref = proposalRef(s.cs, ac);
     if (s.proposals.containsKey(ref)) {
       throw new MessageRejectedException(Reason.DUPLICATE, "proposal already received");
     }
     s.proposals.put(ref, new GroupState.PendingProposal(p, sender, null));
     return new Processed.ProposalStored(ref, p, sender);
+  }
+
+  /**
+   * The checks of §12.1 that a proposal passes on its own, against the current epoch (the commit
+   * validates the list again, §12.2): a proposal failing them is never stored.
+   */
+  private static void validateReceivedProposal(GroupState s, Proposal p, Sender sender) {
+    if (p instanceof Proposal.Add a) {
+      Proposals.validateKeyPackage(s, a.keyPackage(), s.context.extensions());
+    } else if (p instanceof Proposal.Update u) {
+      LeafNode old = s.tree.leaf(sender.index());
+      TreeValidation.validateLeafNode(
+          s.cs, u.leafNode(), Role.UPDATE, s.tree, s.groupId(), sender.index(), s.context.extensions(), -1);
+      if (u.leafNode().encryptionKey().equals(old.encryptionKey())) {
+        throw new MessageRejectedException(Reason.MALFORMED, "Update does not change the encryption key (§12.1.2)");
+      }
+    } else if (p instanceof Proposal.Remove r) {
+      if (s.tree.leaf(r.removed()) == null) {
+        throw new MessageRejectedException(Reason.MALFORMED, "Remove of a blank or absent leaf (§12.1.3)");
+      }
+    } else if (p instanceof Proposal.PreSharedKey psk) {
+      SecretBytes.wipe(Proposals.lookupPsk(s, psk.psk()));
+    }
   }
 
   private Processed processCommit(GroupState s, AuthenticatedContent ac) {
@@ -663,6 +691,7 @@ public final class Group {
 
   private MlsMessage sendProposal(Proposal proposal, byte[] leafPriv) {
     GroupState s = state.copy();
+    validateReceivedProposal(s, proposal, Sender.member(s.ownLeaf));
     FramedContent content =
         new FramedContent(
             s.groupId(), s.epoch(), Sender.member(s.ownLeaf), Bytes.EMPTY, Codes.CONTENT_PROPOSAL, null, proposal, null);

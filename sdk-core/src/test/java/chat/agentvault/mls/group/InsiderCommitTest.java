@@ -57,6 +57,31 @@ class InsiderCommitTest {
 
   @ParameterizedTest(name = "suite {0}")
   @ValueSource(ints = {1, 3})
+  void invalidProposalsAreNeitherSentNorStored(int suite) {
+    GroupTest.World w = threeMembers(suite);
+    Client a = w.member(0);
+    Client b = w.member(1);
+    // Our own API refuses to send them.
+    org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.group.propose(new Proposal.Remove(3)))
+        .isInstanceOf(MessageRejectedException.class);
+    // A member's signed proposal removing a blank leaf, or with an unknown PSK, is not stored.
+    GroupState s = a.group.stateForTest();
+    for (Proposal bad :
+        List.<Proposal>of(
+            new Proposal.Remove(3),
+            new Proposal.PreSharedKey(
+                chat.agentvault.mls.message.PreSharedKeyId.external(Bytes.of((byte) 1), Bytes.wrap(new byte[w.cs.hashLength()]))))) {
+      FramedContent content =
+          new FramedContent(s.groupId(), s.epoch(), Sender.member(0), Bytes.EMPTY, Codes.CONTENT_PROPOSAL, null, bad, null);
+      MlsMessage m =
+          new MlsMessage(MessageProtection.protectPublic(s.cs, s.context, content, s.signaturePriv, s.membershipKey, null));
+      assertRejected(b, m, Reason.MALFORMED);
+      assertThat(b.group.pendingProposals()).isEmpty();
+    }
+  }
+
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
   void ruleBreakingCommitsAreRejected(int suite) {
     GroupTest.World w = threeMembers(suite);
     Client a = w.member(0);

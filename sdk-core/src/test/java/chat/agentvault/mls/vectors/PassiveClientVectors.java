@@ -3,6 +3,8 @@ package chat.agentvault.mls.vectors;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import chat.agentvault.Bytes;
+import chat.agentvault.crypto.Ed25519PrivateKey;
+import chat.agentvault.crypto.X25519PrivateKey;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.group.Group;
 import chat.agentvault.mls.group.GroupConfig;
@@ -74,6 +76,14 @@ final class PassiveClientVectors implements VectorFile {
     GroupConfig config =
         GroupConfig.DEFAULT.withExternalPsks(psks::get).withClock(() -> -1);
     KeyPackage kp = (KeyPackage) MlsMessage.parse(h(e, "key_package")).body();
+    // The private keys correspond to the KeyPackage's public keys (test-vectors.md, first step).
+    try (Ed25519PrivateKey sk = Ed25519PrivateKey.fromSeed(h(e, "signature_priv"));
+        X25519PrivateKey enc = X25519PrivateKey.of(h(e, "encryption_priv"));
+        X25519PrivateKey init = X25519PrivateKey.of(h(e, "init_priv"))) {
+      assertThat(Bytes.wrap(sk.publicKey().toByteArray())).as("signature_priv").isEqualTo(kp.leafNode().signatureKey());
+      assertThat(Bytes.wrap(enc.publicKey().toByteArray())).as("encryption_priv").isEqualTo(kp.leafNode().encryptionKey());
+      assertThat(Bytes.wrap(init.publicKey().toByteArray())).as("init_priv").isEqualTo(kp.initKey());
+    }
     Welcome welcome = (Welcome) MlsMessage.parse(h(e, "welcome")).body();
     JsonNode rt = e.get("ratchet_tree");
     List<Node> tree =
