@@ -92,8 +92,13 @@ public final class Group {
     s.context =
         new GroupContext(Codes.MLS10, cs.id(), groupId, 0, Bytes.wrap(s.tree.treeHash()), Bytes.EMPTY, extensions);
     byte[] init = Csprng.randomBytes(cs.hashLength());
-    s.setSecrets(EpochSecrets.derive(cs, init, null, null, s.context.toByteArray()));
+    EpochSecrets es = EpochSecrets.derive(cs, init, null, null, s.context.toByteArray());
     SecretBytes.wipe(init);
+    // Epoch 0 has no commit: its GroupInfo carries the tag over the empty confirmed transcript hash.
+    byte[] ck = es.confirmationKey();
+    s.confirmationTag = Bytes.wrap(TranscriptHashes.confirmationTag(cs, ck, new byte[0]));
+    SecretBytes.wipe(ck);
+    s.setSecrets(es);
     s.interimTranscriptHash = new byte[0]; // §8.2: interim_transcript_hash_[0] = ""
     return new Group(s);
   }
@@ -191,6 +196,7 @@ public final class Group {
     }
     s.interimTranscriptHash =
         TranscriptHashes.interim(cs, ctx.confirmedTranscriptHash().unsafeArray(), gi.confirmationTag());
+    s.confirmationTag = gi.confirmationTag();
     s.setSecrets(es);
     return new Group(s);
   }
@@ -512,8 +518,11 @@ public final class Group {
   private Processed processCommit(GroupState s, AuthenticatedContent ac) {
     FramedContent content = ac.content();
     Sender sender = content.sender();
+    if (sender.type() == Codes.SENDER_NEW_MEMBER_COMMIT) {
+      return processExternalCommit(s, ac);
+    }
     if (!sender.isMember()) {
-      throw new MessageRejectedException(Reason.MALFORMED, "external commits are not supported");
+      throw new MessageRejectedException(Reason.MALFORMED, "commit from a sender that cannot commit");
     }
     int committer = sender.index();
     if (committer == s.ownLeaf) {
@@ -569,12 +578,237 @@ public final class Group {
       es.close();
       throw new MessageRejectedException(Reason.BAD_SIGNATURE, "confirmation tag invalid (§12.4.2)");
     }
-    s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(s.cs, confirmed, got));
+    s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(s.cs, confirmed, got), got);
     if (applied.reinit) {
       s.active = false;
     }
     return new Processed.CommitApplied(
         newEpoch, committer, applied.added, applied.removed, applied.updated, new Processed.StagedCommit(base, s));
+  }
+
+  static final String EXTERNAL_INIT_LABEL = "MLS 1.0 external init secret";
+
+  /**
+   * An external commit (§12.4.3.2): only proposals by value, exactly one ExternalInit, at most one
+   * Remove, PSKs; a path from the joiner's new leaf (the leftmost blank one); init_secret from the
+   * ExternalInit's KEM output and this epoch's external key; confirmation tag checked (nothing
+   * else covers it: there is no membership tag).
+   */
+  private Processed processExternalCommit(GroupState s, AuthenticatedContent ac) {
+    FramedContent content = ac.content();
+    Commit commit = content.commit();
+    UpdatePath path = commit.path();
+    if (path == null) {
+      throw new MessageRejectedException(Reason.MALFORMED, "external commit without a path (§12.4.3.2)");
+    }
+    GroupState base = state;
+    GroupContext oldContext = s.context;
+    RatchetTree oldTree = s.tree.copy();
+    Proposal.ExternalInit init = null;
+    List<Integer> removed = new ArrayList<>();
+    List<PskSecret.Psk> psks = new ArrayList<>();
+    Set<PreSharedKeyId> pskSeen = new HashSet<>();
+    for (Commit.ProposalOrRef por : commit.proposals()) {
+      Proposal p = por.proposal();
+      if (p == null) {
+        throw new MessageRejectedException(Reason.MALFORMED, "external commit with a proposal by reference");
+      }
+      if (p instanceof Proposal.ExternalInit ei) {
+        if (init != null) {
+          throw new MessageRejectedException(Reason.MALFORMED, "external commit with two ExternalInit proposals");
+        }
+        init = ei;
+      } else if (p instanceof Proposal.Remove rm) {
+        if (!removed.isEmpty() || s.tree.leaf(rm.removed()) == null) {
+          throw new MessageRejectedException(Reason.MALFORMED, "external commit: second Remove or blank leaf");
+        }
+        removed.add(rm.removed());
+      } else if (p instanceof Proposal.PreSharedKey psk) {
+        if (!pskSeen.add(psk.psk())) {
+          throw new MessageRejectedException(Reason.MALFORMED, "the same PreSharedKeyID twice (§12.2)");
+        }
+        psks.add(new PskSecret.Psk(psk.psk(), Proposals.lookupPsk(s, psk.psk())));
+      } else {
+        throw new MessageRejectedException(Reason.MALFORMED, "proposal type not allowed in an external commit");
+      }
+    }
+    if (init == null) {
+      throw new MessageRejectedException(Reason.MALFORMED, "external commit without ExternalInit (§12.2)");
+    }
+    long newEpoch = oldContext.epoch() + 1;
+    for (int r : removed) {
+      s.tree.removeLeaf(r);
+    }
+    s.keys.prune(s.tree);
+    if (removed.contains(s.ownLeaf)) {
+      s.active = false;
+      return new Processed.Removed(newEpoch, -1, new Processed.StagedCommit(base, s));
+    }
+    checkPathKeysFresh(s.tree, path);
+    int joiner = s.tree.addLeaf(path.leafNode());
+    TreeValidation.validateLeafNode(
+        s.cs, path.leafNode(), Role.COMMIT, s.tree, s.groupId(), joiner, oldContext.extensions(), -1);
+    TreeKem.Applied a =
+        TreeKem.applyUpdatePath(s.tree, joiner, path, s.keys, Set.of(), provisionalContext(s, newEpoch, oldContext.extensions()));
+    SecretBytes.wipe(a.pathSecret());
+    byte[] externalPriv = s.cs.deriveKeyPair(s.externalSecret)[0];
+    byte[] initSecret;
+    try {
+      initSecret =
+          s.cs.hpkeReceiveExport(
+              externalPriv, init.kemOutput().unsafeArray(), new byte[0],
+              EXTERNAL_INIT_LABEL.getBytes(java.nio.charset.StandardCharsets.US_ASCII), s.cs.hashLength());
+    } catch (GeneralSecurityException e) {
+      throw new MessageRejectedException(Reason.MALFORMED, "ExternalInit KEM output invalid", e);
+    } finally {
+      SecretBytes.wipe(externalPriv);
+    }
+    byte[] confirmed =
+        TranscriptHashes.confirmed(s.cs, s.interimTranscriptHash, ac.wireFormat(), content, ac.auth().signature());
+    GroupContext newContext =
+        new GroupContext(
+            Codes.MLS10, s.cs.id(), s.groupId(), newEpoch, Bytes.wrap(s.tree.treeHash()), Bytes.wrap(confirmed),
+            oldContext.extensions());
+    EpochSecrets es =
+        EpochSecrets.derive(s.cs, initSecret, a.commitSecret(), PskSecret.compute(s.cs, psks), newContext.toByteArray());
+    SecretBytes.wipe(initSecret);
+    SecretBytes.wipe(a.commitSecret());
+    byte[] confirmationKey = es.confirmationKey();
+    byte[] tag = TranscriptHashes.confirmationTag(s.cs, confirmationKey, confirmed);
+    SecretBytes.wipe(confirmationKey);
+    Bytes got = ac.auth().confirmationTag();
+    if (got == null || !Bytes.wrap(tag).equalsConstantTime(got)) {
+      es.close();
+      throw new MessageRejectedException(Reason.BAD_SIGNATURE, "confirmation tag invalid (§12.4.2)");
+    }
+    s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(s.cs, confirmed, got), got);
+    return new Processed.CommitApplied(
+        newEpoch, joiner, List.of(joiner), removed, List.of(), new Processed.StagedCommit(base, s));
+  }
+
+  /**
+   * A signed GroupInfo of the current epoch (§12.4.3) with {@code external_pub}, and the {@code
+   * ratchet_tree} extension when asked: what an external joiner needs.
+   */
+  public MlsMessage groupInfo(boolean withRatchetTree) {
+    checkActive();
+    GroupState s = state;
+    List<Extension> ext = new ArrayList<>();
+    if (withRatchetTree) {
+      ext.add(new Extension(Codes.EXT_RATCHET_TREE, Bytes.wrap(s.tree.encode())));
+    }
+    byte[][] kp = s.cs.deriveKeyPair(s.externalSecret);
+    SecretBytes.wipe(kp[0]);
+    ext.add(new Extension(Codes.EXT_EXTERNAL_PUB, new TlsWriter(40).opaque(kp[1]).toBytes()));
+    GroupInfo unsigned = new GroupInfo(s.context, ext, s.confirmationTag, s.ownLeaf, Bytes.EMPTY);
+    byte[] sig = MlsCrypto.signWithLabel(s.cs, s.signaturePriv, "GroupInfoTBS", unsigned.toBeSigned());
+    return new MlsMessage(new GroupInfo(s.context, ext, s.confirmationTag, s.ownLeaf, Bytes.wrap(sig)));
+  }
+
+  /** An external join: the joiner's group (at the new epoch) and the commit to send to the group. */
+  public record ExternalJoin(Group group, MlsMessage commit) {}
+
+  /**
+   * Joins by external commit (§12.4.3.2) from a GroupInfo with {@code external_pub}. The new leaf
+   * takes signature key, credential, capabilities and extensions from {@code template}; {@code
+   * removeLeaf} is an old leaf of the joiner to remove (resync), or -1. The group is valid once the
+   * delivery service accepted the commit.
+   */
+  public static ExternalJoin joinExternal(
+      GroupInfo gi, List<Node> ratchetTree, LeafNode template, byte[] signaturePriv, int removeLeaf, GroupConfig config) {
+    CipherSuite cs = CipherSuites.forId(gi.groupContext().cipherSuite());
+    GroupContext ctx = gi.groupContext();
+    List<Node> nodes = ratchetTree;
+    Bytes externalPub = null;
+    for (Extension e : gi.extensions()) {
+      if (e.type() == Codes.EXT_RATCHET_TREE) {
+        nodes = TlsReader.decodeAll(e.data(), Node::decodeTree);
+      } else if (e.type() == Codes.EXT_EXTERNAL_PUB) {
+        externalPub = TlsReader.decodeAll(e.data(), TlsReader::opaque);
+      }
+    }
+    if (nodes == null || externalPub == null) {
+      throw new MessageRejectedException(Reason.MALFORMED, "GroupInfo lacks the ratchet tree or external_pub");
+    }
+    RatchetTree tree = RatchetTree.fromNodes(cs, nodes);
+    LeafNode signer = tree.leaf(gi.signer());
+    if (signer == null) {
+      throw new MessageRejectedException(Reason.MALFORMED, "GroupInfo signer is a blank leaf");
+    }
+    try {
+      MlsCrypto.verifyWithLabel(
+          cs, signer.signatureKey().unsafeArray(), "GroupInfoTBS", gi.toBeSigned(), gi.signature().unsafeArray());
+    } catch (GeneralSecurityException e) {
+      throw new MessageRejectedException(Reason.BAD_SIGNATURE, "GroupInfo signature invalid", e);
+    }
+    TreeValidation.validateTree(tree, ctx.groupId(), ctx.treeHash().unsafeArray(), ctx.extensions(), -1);
+    CipherSuite.HpkeExported exported;
+    try {
+      exported =
+          cs.hpkeSendExport(
+              externalPub.unsafeArray(), new byte[0],
+              EXTERNAL_INIT_LABEL.getBytes(java.nio.charset.StandardCharsets.US_ASCII), cs.hashLength());
+    } catch (GeneralSecurityException e) {
+      throw new MessageRejectedException(Reason.MALFORMED, "external_pub unusable", e);
+    }
+    List<Commit.ProposalOrRef> pors = new ArrayList<>();
+    pors.add(Commit.ProposalOrRef.of(new Proposal.ExternalInit(Bytes.wrap(exported.kemOutput()))));
+    if (removeLeaf >= 0) {
+      if (tree.leaf(removeLeaf) == null) {
+        throw new IllegalArgumentException("removeLeaf is blank: " + removeLeaf);
+      }
+      pors.add(Commit.ProposalOrRef.of(new Proposal.Remove(removeLeaf)));
+      tree.removeLeaf(removeLeaf);
+    }
+    byte[][] placeholder = cs.deriveKeyPair(Csprng.randomBytes(cs.hashLength()));
+    int own = tree.addLeaf(template);
+    GroupState s = new GroupState(cs, config, own, signaturePriv);
+    s.tree = tree;
+    s.context = ctx;
+    s.keys = new TreeKem.PrivateKeys(own, placeholder[0]);
+    SecretBytes.wipe(placeholder[0]);
+    s.interimTranscriptHash = TranscriptHashes.interim(cs, ctx.confirmedTranscriptHash().unsafeArray(), gi.confirmationTag());
+    long newEpoch = ctx.epoch() + 1;
+    Bytes gid = ctx.groupId();
+    TreeKem.Created created =
+        TreeKem.createUpdatePath(
+            tree,
+            s.keys,
+            (encKey, parentHash) ->
+                signLeaf(
+                    cs,
+                    new LeafNode(
+                        encKey, template.signatureKey(), template.credential(), template.capabilities(),
+                        Codes.LEAF_SOURCE_COMMIT, null, parentHash, template.extensions(), Bytes.EMPTY),
+                    gid, own, signaturePriv),
+            Set.of(),
+            provisionalContext(s, newEpoch, ctx.extensions()));
+    Commit commit = new Commit(pors, created.path());
+    FramedContent content =
+        new FramedContent(
+            gid, ctx.epoch(), new Sender(Codes.SENDER_NEW_MEMBER_COMMIT, 0), Bytes.EMPTY, Codes.CONTENT_COMMIT, null,
+            null, commit);
+    Bytes signature =
+        MessageProtection.sign(cs, Codes.WIRE_PUBLIC_MESSAGE, content, ctx, signaturePriv, Bytes.EMPTY).signature();
+    byte[] confirmed =
+        TranscriptHashes.confirmed(cs, s.interimTranscriptHash, Codes.WIRE_PUBLIC_MESSAGE, content, signature);
+    GroupContext newContext =
+        new GroupContext(
+            Codes.MLS10, cs.id(), gid, newEpoch, Bytes.wrap(tree.treeHash()), Bytes.wrap(confirmed), ctx.extensions());
+    EpochSecrets es =
+        EpochSecrets.derive(cs, exported.secret(), created.commitSecret(), null, newContext.toByteArray());
+    SecretBytes.wipe(exported.secret());
+    SecretBytes.wipe(created.commitSecret());
+    byte[] ck = es.confirmationKey();
+    Bytes tag = Bytes.wrap(TranscriptHashes.confirmationTag(cs, ck, confirmed));
+    SecretBytes.wipe(ck);
+    MlsMessage message =
+        new MlsMessage(MessageProtection.protectPublic(cs, ctx, content, signaturePriv, null, tag));
+    s.context = newContext;
+    s.interimTranscriptHash = TranscriptHashes.interim(cs, confirmed, tag);
+    s.confirmationTag = tag;
+    s.setSecrets(es);
+    return new ExternalJoin(new Group(s), message);
   }
 
   /** §12.4.2: none of the UpdatePath's public keys may already appear in the tree. */
@@ -822,7 +1056,7 @@ public final class Group {
       welcome = welcome(s, es, newContext, tag, applied, created, fdp, pskSecret);
     }
     SecretBytes.wipe(commitSecret);
-    s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(cs, confirmed, tag));
+    s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(cs, confirmed, tag), tag);
     if (applied.reinit) {
       s.active = false;
     }

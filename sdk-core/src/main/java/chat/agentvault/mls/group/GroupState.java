@@ -43,6 +43,8 @@ final class GroupState {
   byte[] epochAuthenticator;
   SecretTree secretTree;
   byte[] interimTranscriptHash;
+  /** The confirmation tag of the commit that started this epoch (for GroupInfo, §12.4.3). */
+  Bytes confirmationTag;
 
   /** Proposals of this epoch by ProposalRef, in arrival order. */
   final LinkedHashMap<Bytes, PendingProposal> proposals = new LinkedHashMap<>();
@@ -86,6 +88,7 @@ final class GroupState {
     c.epochAuthenticator = epochAuthenticator.clone();
     c.secretTree = secretTree.copy();
     c.interimTranscriptHash = interimTranscriptHash.clone();
+    c.confirmationTag = confirmationTag;
     proposals.forEach(
         (k, v) ->
             c.proposals.put(
@@ -112,7 +115,12 @@ final class GroupState {
    * current ones, pending proposals are dropped.
    */
   void enterEpoch(
-      EpochSecrets es, GroupContext newContext, RatchetTree oldTree, GroupContext oldContext, byte[] newInterim) {
+      EpochSecrets es,
+      GroupContext newContext,
+      RatchetTree oldTree,
+      GroupContext oldContext,
+      byte[] newInterim,
+      Bytes newConfirmationTag) {
     if (config.pastEpochs() > 0) {
       past.addFirst(new PastEpoch(oldContext, oldTree, secretTree, senderDataSecret));
       while (past.size() > config.pastEpochs()) {
@@ -130,6 +138,7 @@ final class GroupState {
     context = newContext;
     setSecrets(es);
     interimTranscriptHash = newInterim;
+    confirmationTag = newConfirmationTag;
     for (PendingProposal p : proposals.values()) {
       SecretBytes.wipe(p.leafPriv());
     }
