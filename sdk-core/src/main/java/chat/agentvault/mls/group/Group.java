@@ -873,6 +873,7 @@ public final class Group {
     if (staged.base != state) {
       throw new IllegalStateException("the group state changed since this commit was staged");
     }
+    staged.next.adoptApplicationRatchets(state);
     state = staged.next;
   }
 

@@ -173,6 +173,41 @@ final class GroupState {
     return p;
   }
 
+  /**
+   * Before this staged state replaces {@code live}: application messages processed since staging
+   * advanced {@code live}'s secret trees in place (they need no copy), so this state takes those
+   * trees over instead of its snapshot copies; otherwise a message consumed in between could be
+   * accepted again. Handshake ratchets of the old epoch are not needed (its handshakes are refused
+   * as WRONG_EPOCH).
+   */
+  void adoptApplicationRatchets(GroupState live) {
+    if (context.epoch() == live.context.epoch()) {
+      // Not advanced (a member that was removed): the live current epoch and window, as they are.
+      secretTree.close();
+      secretTree = live.secretTree;
+      senderDataSecret = live.senderDataSecret.clone();
+      past.forEach(p -> p.secretTree().close());
+      past.clear();
+      live.past.forEach(p -> past.addLast(p));
+      return;
+    }
+    if (past.isEmpty()) {
+      return; // no past-epoch window: nothing of the old epoch is kept
+    }
+    PastEpoch left = past.removeFirst(); // the epoch just left, from the snapshot
+    left.secretTree().close();
+    past.forEach(p -> p.secretTree().close());
+    past.clear();
+    past.addFirst(new PastEpoch(left.context(), left.tree(), live.secretTree, live.senderDataSecret.clone()));
+    for (PastEpoch p : live.past) {
+      if (past.size() < config.pastEpochs()) {
+        past.addLast(p);
+      } else {
+        p.secretTree().close();
+      }
+    }
+  }
+
   PastEpoch pastEpoch(long epoch) {
     for (PastEpoch p : past) {
       if (p.context().epoch() == epoch) {

@@ -274,6 +274,28 @@ class GroupTest {
     w.everyoneTalks();
   }
 
+  /**
+   * Regression: application messages processed between staging and merging a commit advance the
+   * live secret tree; the merged state must keep that, or a replay would be accepted as a late message.
+   */
+  @ParameterizedTest(name = "suite {0} private handshakes {1}")
+  @MethodSource("setups")
+  void applicationMessagesBetweenStageAndMergeStayConsumed(int suite, boolean priv) {
+    World w = new World(suite, priv);
+    Client b = w.newClient();
+    w.commit(w.members.get(0), List.of(w.addOf(b)), false, List.of(b));
+    Client a = w.members.get(0);
+    MlsMessage app = a.group.encrypt(Bytes.of((byte) 5), Bytes.EMPTY);
+    Group.CommitOutput next = a.group.commit(List.of(), true);
+    Processed staged = b.group.process(next.commit());
+    b.group.process(app); // arrives after the commit was staged, before it is merged
+    b.group.merge(((Processed.CommitApplied) staged).staged());
+    a.group.merge(next.staged());
+    assertThat(reasonOf(() -> b.group.process(app))).isEqualTo(Reason.DUPLICATE);
+    w.checkAgreement();
+    w.everyoneTalks();
+  }
+
   @Test
   void removedMemberLearnsItAndBecomesInactive() {
     World w = new World(1, false);
