@@ -91,6 +91,35 @@ public final class MlsGroup {
             GroupConfig.DEFAULT.withPrivateHandshakes(encryptHandshakes)));
   }
 
+  /** The result of an external join: the new group state and the commit to send to its members. */
+  public record ExternalJoin(MlsGroup group, Bytes commit) {}
+
+  /**
+   * Joins by external commit (RFC 9420 §12.4.3.2) from a GroupInfo published by a member ({@link
+   * #groupInfo()}), with the keys and identity of {@code self}. Send {@link ExternalJoin#commit()};
+   * the returned group is valid once the delivery service accepted it.
+   */
+  public static ExternalJoin joinExternal(MlsKeyPackage self, Bytes groupInfo, boolean encryptHandshakes) {
+    Objects.requireNonNull(self, "self");
+    MlsMessage m = parse(groupInfo);
+    if (!(m.body() instanceof chat.agentvault.mls.message.GroupInfo gi)) {
+      throw new MessageRejectedException(Reason.MALFORMED, "not a GroupInfo");
+    }
+    if (gi.groupContext().cipherSuite() != self.cipherSuite()) {
+      throw new MessageRejectedException(Reason.MALFORMED, "GroupInfo cipher suite differs from the KeyPackage's");
+    }
+    Group.ExternalJoin j =
+        Group.joinExternal(
+            gi, null, self.keyPackage.leafNode(), self.signaturePriv, -1,
+            GroupConfig.DEFAULT.withPrivateHandshakes(encryptHandshakes));
+    return new ExternalJoin(new MlsGroup(j.group()), Bytes.wrap(j.commit().toByteArray()));
+  }
+
+  /** A signed GroupInfo of the current epoch with the ratchet tree and external key: for external joins. */
+  public Bytes groupInfo() {
+    return Bytes.wrap(group.groupInfo(true).toByteArray());
+  }
+
   private static MlsMessage parse(Bytes bytes) {
     Objects.requireNonNull(bytes, "message");
     try {

@@ -71,6 +71,17 @@ class MlsGroupTest {
     assertThat(new String(a.exportSecret("x", new byte[0], 16), StandardCharsets.ISO_8859_1))
         .isEqualTo(new String(cg.exportSecret("x", new byte[0], 16), StandardCharsets.ISO_8859_1));
 
+    // Dave joins by external commit from a GroupInfo Carol published.
+    MlsKeyPackage dave = MlsKeyPackage.generate(suite, b("dave"));
+    MlsGroup.ExternalJoin dj = MlsGroup.joinExternal(dave, cg.groupInfo(), enc);
+    Inbound.StagedCommit ext = (Inbound.StagedCommit) a.process(dj.commit());
+    assertThat(ext.added()).extracting(MlsGroup.Member::identity).containsExactly(b("dave"));
+    a.merge(ext);
+    deliver(dj.commit(), cg);
+    MlsGroup dg = dj.group();
+    assertThat(dg.epochAuthenticator()).isEqualTo(a.epochAuthenticator()).isEqualTo(cg.epochAuthenticator());
+    assertThat(((Inbound.Application) a.process(dg.encrypt(b("hi from dave")))).sender().identity()).isEqualTo(b("dave"));
+
     // Garbage and a Welcome for someone else are rejected.
     assertThatThrownBy(() -> a.process(b("not mls"))).isInstanceOf(MessageRejectedException.class);
     MlsKeyPackage eve = MlsKeyPackage.generate(suite, b("eve"));
