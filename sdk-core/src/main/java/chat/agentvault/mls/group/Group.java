@@ -885,7 +885,9 @@ public final class Group {
     if (!state.proposals.isEmpty()) {
       throw new IllegalStateException("proposals are pending: commit before sending application data (§12.4)");
     }
-    GroupState s = state.copy();
+    // In place, like receiving: only the sender ratchet advances, and a staged commit merged later
+    // takes the live ratchets over (GroupState.adoptApplicationRatchets).
+    GroupState s = state;
     FramedContent content =
         new FramedContent(
             s.groupId(), s.epoch(), Sender.member(s.ownLeaf), authenticatedData, Codes.CONTENT_APPLICATION, data,
@@ -893,7 +895,6 @@ public final class Group {
     PrivateMessage pm =
         MessageProtection.protectPrivate(
             s.cs, s.context, content, s.signaturePriv, null, s.secretTree, s.senderDataSecret, 0);
-    state = s;
     return new MlsMessage(pm);
   }
 

@@ -289,7 +289,9 @@ class GroupTest {
     Group.CommitOutput next = a.group.commit(List.of(), true);
     Processed staged = b.group.process(next.commit());
     b.group.process(app); // arrives after the commit was staged, before it is merged
+    MlsMessage fromB = b.group.encrypt(Bytes.of((byte) 6), Bytes.EMPTY); // and b sends one too
     b.group.merge(((Processed.CommitApplied) staged).staged());
+    assertThat(((Processed.ApplicationMessage) a.group.process(fromB)).epoch()).isEqualTo(1);
     a.group.merge(next.staged());
     assertThat(reasonOf(() -> b.group.process(app))).isEqualTo(Reason.DUPLICATE);
     w.checkAgreement();
@@ -329,7 +331,7 @@ class GroupTest {
     assertThat(alice.group.epoch()).isEqualTo(1);
     // Staged commits of an old state cannot be merged.
     Group.CommitOutput o1 = alice.group.commit(List.of(), true);
-    alice.group.encrypt(Bytes.of((byte) 1), Bytes.EMPTY);
+    alice.group.propose(new Proposal.Remove(c.group.ownLeaf()));
     assertThatThrownBy(() -> alice.group.merge(o1.staged())).isInstanceOf(IllegalStateException.class);
   }
 }
