@@ -41,10 +41,15 @@ class GroupTest {
     int names;
 
     World(int suite, boolean privateHandshakes) {
+      this(suite, privateHandshakes, true);
+    }
+
+    World(int suite, boolean privateHandshakes, boolean treeInWelcome) {
       cs = CipherSuites.forId(suite);
       config =
           GroupConfig.DEFAULT
               .withPrivateHandshakes(privateHandshakes)
+              .withRatchetTreeInWelcome(treeInWelcome)
               .withExternalPsks(id -> id.equals(PSK_ID) ? PSK.clone() : null);
       Client c = newClient();
       c.create(Bytes.wrap(Csprng.randomBytes(16)), config);
@@ -294,6 +299,59 @@ class GroupTest {
     assertThat(((Processed.ApplicationMessage) a.group.process(fromB)).epoch()).isEqualTo(1);
     a.group.merge(next.staged());
     assertThat(reasonOf(() -> b.group.process(app))).isEqualTo(Reason.DUPLICATE);
+    w.checkAgreement();
+    w.everyoneTalks();
+  }
+
+  @ParameterizedTest(name = "suite {0} private handshakes {1}")
+  @MethodSource("setups")
+  void welcomeWithPskAndTreeOutOfBand(int suite, boolean priv) {
+    World w = new World(suite, priv);
+    World first = w;
+    Client b = w.newClient();
+    w.commit(w.members.get(0), List.of(w.addOf(b)), false, List.of(b));
+    // The PSK of the commit reaches the joiner through GroupSecrets.psks.
+    Client c = w.newClient();
+    PreSharedKeyId id = PreSharedKeyId.external(PSK_ID, Bytes.wrap(Csprng.randomBytes(w.cs.hashLength())));
+    w.commit(b, List.of(w.addOf(c), new Proposal.PreSharedKey(id)), false, List.of(c));
+    w.everyoneTalks();
+    // Without the PSK the Welcome cannot be used.
+    Client d = w.newClient();
+    Group.CommitOutput out =
+        w.members.get(0).group.commit(List.of(w.addOf(d), new Proposal.PreSharedKey(
+            PreSharedKeyId.external(PSK_ID, Bytes.wrap(Csprng.randomBytes(w.cs.hashLength()))))), false);
+    assertThatThrownBy(() -> d.join(out.welcome(), GroupConfig.DEFAULT))
+        .isInstanceOf(MessageRejectedException.class);
+
+    // Ratchet tree out of band: a group whose Welcomes carry no ratchet_tree extension.
+    World o = new World(suite, priv, false);
+    Client f = o.newClient();
+    Group.CommitOutput bare = o.members.get(0).group.commit(List.of(o.addOf(f)), false);
+    assertThatThrownBy(() -> f.join(bare.welcome(), o.config)).isInstanceOf(MessageRejectedException.class);
+    o.members.get(0).group.merge(bare.staged());
+    f.group =
+        Group.join((chat.agentvault.mls.message.Welcome) bare.welcome().body(), f.keyPackage, f.initPriv,
+            f.encryptionPriv, f.signaturePriv, o.members.get(0).group.ratchetTree(), o.config);
+    o.members.add(f);
+    o.checkAgreement();
+    o.everyoneTalks();
+    w = o;
+    Client e = w.newClient();
+    Client committer = w.members.get(1);
+    Group.CommitOutput noTree = committer.group.commit(List.of(w.addOf(e)), false);
+    List<chat.agentvault.mls.message.Node> tree = null;
+    // The committer's tree after the commit is the one to hand over: merge first.
+    assertThat(first.members).isNotEmpty();
+    for (Client m : w.members) {
+      if (m != committer) {
+        m.group.merge(((Processed.CommitApplied) m.group.process(noTree.commit())).staged());
+      }
+    }
+    committer.group.merge(noTree.staged());
+    tree = committer.group.ratchetTree();
+    chat.agentvault.mls.message.Welcome wel = (chat.agentvault.mls.message.Welcome) noTree.welcome().body();
+    e.group = Group.join(wel, e.keyPackage, e.initPriv, e.encryptionPriv, e.signaturePriv, tree, w.config);
+    w.members.add(e);
     w.checkAgreement();
     w.everyoneTalks();
   }
