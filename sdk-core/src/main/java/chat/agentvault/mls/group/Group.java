@@ -988,8 +988,8 @@ public final class Group {
           && (removedLeaves.contains(p.sender().index()) || !updateTaken.add(p.sender().index()))) {
         continue;
       }
-      if (p.proposal() instanceof Proposal.Remove r && !removeTaken.add(r.removed())) {
-        continue;
+      if (p.proposal() instanceof Proposal.Remove r && (r.removed() == s.ownLeaf || !removeTaken.add(r.removed()))) {
+        continue; // a committer cannot commit its own removal (§12.2): left for another member
       }
       pors.add(Commit.ProposalOrRef.ref(e.getKey()));
       list.add(new Proposals.Resolved(p.proposal(), p.sender(), p.leafPriv()));
