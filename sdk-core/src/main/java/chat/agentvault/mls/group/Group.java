@@ -952,9 +952,10 @@ public final class Group {
   }
 
   /**
-   * Commits every pending proposal (by reference, own Updates excluded from others' view rules as
-   * §12.2 requires) plus {@code byValue} (§12.4.1). The path is included when required or when
-   * {@code forcePath}. Nothing changes until the returned staged commit is merged.
+   * Commits the pending proposals by reference plus {@code byValue} (§12.4.1). Left out, as §12.2
+   * requires or recommends: own Updates (the path replaces them), Removes of this member, Updates of
+   * a leaf that is also removed, duplicate Updates/Removes of one leaf. The path is included when
+   * required or when {@code forcePath}. Nothing changes until the returned staged commit is merged.
    */
   public CommitOutput commit(List<Proposal> byValue, boolean forcePath) {
     checkActive();

@@ -1,6 +1,5 @@
 package chat.agentvault.mls.group;
 
-import chat.agentvault.Bytes;
 import chat.agentvault.MessageRejectedException;
 import chat.agentvault.MessageRejectedException.Reason;
 import chat.agentvault.mls.crypto.CipherSuite;
