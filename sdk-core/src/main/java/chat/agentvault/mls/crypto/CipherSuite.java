@@ -46,9 +46,23 @@ public interface CipherSuite {
   byte[] hpkeOpen(byte[] privateKey, byte[] kemOutput, byte[] info, byte[] aad, byte[] ciphertext)
       throws GeneralSecurityException;
 
+  /**
+   * SendExportBase (RFC 9180 §6.2): SetupBaseS(pk, info), then Export(exporterContext, length).
+   * The result's {@code secret} is a secret.
+   */
+  HpkeExported hpkeSendExport(byte[] publicKey, byte[] info, byte[] exporterContext, int length)
+      throws GeneralSecurityException;
+
+  /** ReceiveExportBase (RFC 9180 §6.2): SetupBaseR(kemOutput, sk, info), then Export. */
+  byte[] hpkeReceiveExport(byte[] privateKey, byte[] kemOutput, byte[] info, byte[] exporterContext, int length)
+      throws GeneralSecurityException;
+
   /** KEM.DeriveKeyPair(ikm) (RFC 9180 §7.1.3): {private, public}. */
   byte[][] deriveKeyPair(byte[] ikm);
 
   /** An HPKE ciphertext before TLS framing. */
   record HpkeSealed(byte[] kemOutput, byte[] ciphertext) {}
+
+  /** An HPKE encapsulation and the secret exported from its context. */
+  record HpkeExported(byte[] kemOutput, byte[] secret) {}
 }

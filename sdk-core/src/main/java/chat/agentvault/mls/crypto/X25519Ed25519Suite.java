@@ -108,6 +108,27 @@ final class X25519Ed25519Suite implements CipherSuite {
   }
 
   @Override
+  public HpkeExported hpkeSendExport(byte[] publicKey, byte[] info, byte[] exporterContext, int length)
+      throws GeneralSecurityException {
+    try (Hpke.Exported e = hpke.sendExport(X25519PublicKey.of(publicKey), info, exporterContext, length)) {
+      return new HpkeExported(e.enc(), e.secret().copyOfSecret());
+    }
+  }
+
+  @Override
+  public byte[] hpkeReceiveExport(
+      byte[] privateKey, byte[] kemOutput, byte[] info, byte[] exporterContext, int length)
+      throws GeneralSecurityException {
+    if (privateKey.length != X25519PrivateKey.LENGTH) {
+      throw new java.security.InvalidKeyException("HPKE private key must be 32 bytes");
+    }
+    try (X25519PrivateKey sk = X25519PrivateKey.of(privateKey);
+        SecretBytes secret = hpke.receiveExport(kemOutput, sk, info, exporterContext, length)) {
+      return secret.copyOfSecret();
+    }
+  }
+
+  @Override
   public byte[][] deriveKeyPair(byte[] ikm) {
     try (X25519PrivateKey sk = hpke.deriveKeyPair(ikm);
         SecretBytes secret = sk.secret()) {

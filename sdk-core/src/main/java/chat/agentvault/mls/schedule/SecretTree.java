@@ -80,6 +80,23 @@ public final class SecretTree implements AutoCloseable {
     return leafCount;
   }
 
+  /**
+   * An independent deep copy (node secrets, ratchets, skipped keys): for copy-try-commit, where an
+   * operation runs on a copy and the caller keeps it only on success.
+   */
+  public SecretTree copy() {
+    SecretTree c = new SecretTree(suite, leafCount, limits);
+    nodeSecrets.forEach((k, v) -> c.nodeSecrets.put(k, v.clone()));
+    ratchets.forEach((k, r) -> c.ratchets.put(k, r.copyInto(c)));
+    return c;
+  }
+
+  private SecretTree(CipherSuite suite, int leafCount, Limits limits) {
+    this.suite = suite;
+    this.leafCount = leafCount;
+    this.limits = limits;
+  }
+
   /** The next generation's key and nonce for sending (consumed: never handed out again). */
   public KeyAndNonce nextForSending(int leafIndex, RatchetType type) {
     return ratchet(leafIndex, type).next();
@@ -212,6 +229,14 @@ public final class SecretTree implements AutoCloseable {
 
     HashRatchet(byte[] base) {
       this.secret = base;
+    }
+
+    HashRatchet copyInto(SecretTree owner) {
+      HashRatchet r = owner.new HashRatchet(secret.clone());
+      r.generation = generation;
+      skipped.forEach(
+          (g, kn) -> r.skipped.put(g, new KeyAndNonce(kn.generation(), kn.key().clone(), kn.nonce().clone())));
+      return r;
     }
 
     KeyAndNonce next() {

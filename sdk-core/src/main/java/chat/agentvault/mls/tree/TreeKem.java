@@ -77,7 +77,7 @@ public final class TreeKem {
     }
 
     /** Drops keys of nodes that are now blank or beyond the tree (after a merge or truncation). */
-    void prune(RatchetTree tree) {
+    public void prune(RatchetTree tree) {
       for (Integer n : new ArrayList<>(byNode.keySet())) {
         if (n >= tree.nodeWidth() || tree.isBlank(n)) {
           remove(n);

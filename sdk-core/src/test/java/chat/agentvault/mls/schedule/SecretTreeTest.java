@@ -62,6 +62,28 @@ class SecretTreeTest {
 
   @ParameterizedTest
   @ValueSource(ints = {1, 3})
+  void aCopyIsIndependentAndAgreesWithTheOriginal(int suite) {
+    CipherSuite cs = cs(suite);
+    try (SecretTree t = new SecretTree(cs, secret(cs), 4, Limits.DEFAULT)) {
+      KN.of(t.forReceiving(1, APP, 2)); // generations 0 and 1 skipped and kept
+      try (SecretTree c = t.copy()) {
+        // Consuming in the copy leaves the original as it was, and the other way round.
+        KN fromCopy = KN.of(c.forReceiving(1, APP, 0));
+        KN fromOriginal = KN.of(t.forReceiving(1, APP, 0));
+        assertThat(fromCopy).isEqualTo(fromOriginal);
+        assertRejected(Reason.DUPLICATE, () -> c.forReceiving(1, APP, 0));
+        KN.of(t.forReceiving(1, APP, 1));
+        assertThat(KN.of(c.forReceiving(1, APP, 1)).generation()).isEqualTo(1);
+        // Leaves not derived yet agree too.
+        assertThat(KN.of(c.forReceiving(3, HS, 5))).isEqualTo(KN.of(t.forReceiving(3, HS, 5)));
+        c.close();
+        assertThat(KN.of(t.forReceiving(2, APP, 0)).generation()).isZero();
+      }
+    }
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 3})
   void aConsumedGenerationCannotBeObtainedAgain(int suite) {
     CipherSuite cs = cs(suite);
     try (SecretTree t = new SecretTree(cs, secret(cs), 4, Limits.DEFAULT)) {

@@ -40,6 +40,10 @@ class MlsTestVectorsTest {
     m.put("tree-operations", new TreeOperationsVectors());
     m.put("welcome", new WelcomeVectors());
     m.put("treekem", new TreeKemVectors());
+    m.put("welcome", new WelcomeVectors());
+    m.put("passive-client-welcome", new PassiveClientVectors());
+    m.put("passive-client-handling-commit", new PassiveClientVectors());
+    m.put("passive-client-random", new PassiveClientVectors());
     for (String name :
         List.of(
             "crypto-basics",
