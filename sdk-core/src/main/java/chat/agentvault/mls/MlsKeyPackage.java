@@ -1,21 +1,15 @@
 package chat.agentvault.mls;
 
 import chat.agentvault.Bytes;
-import chat.agentvault.crypto.Csprng;
 import chat.agentvault.crypto.Ed25519PrivateKey;
+import chat.agentvault.mls.keys.KeyPackageBundle;
 import chat.agentvault.crypto.SecretBytes;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.CipherSuites;
-import chat.agentvault.mls.crypto.MlsCrypto;
-import chat.agentvault.mls.message.Capabilities;
-import chat.agentvault.mls.message.Codes;
 import chat.agentvault.mls.message.Credential;
 import chat.agentvault.mls.message.KeyPackage;
-import chat.agentvault.mls.message.LeafNode;
-import chat.agentvault.mls.message.Lifetime;
 import chat.agentvault.mls.message.MlsMessage;
 import java.time.Duration;
-import java.util.List;
 import java.util.Objects;
 
 /**
@@ -55,33 +49,16 @@ public final class MlsKeyPackage implements AutoCloseable {
   public static MlsKeyPackage generate(int cipherSuite, Bytes identity) {
     Objects.requireNonNull(identity, "identity");
     CipherSuite cs = CipherSuites.forId(cipherSuite);
-    byte[] sigPriv;
-    Bytes sigPub;
+    // One creation path for KeyPackages: mls.keys (capabilities with GREASE, §10 and §13.5).
     try (Ed25519PrivateKey sk = Ed25519PrivateKey.generate();
-        SecretBytes seed = sk.seed()) {
-      sigPriv = seed.copyOfSecret();
-      sigPub = Bytes.wrap(sk.publicKey().toByteArray());
+        SecretBytes seed = sk.seed();
+        KeyPackageBundle bundle =
+            KeyPackageBundle.builder(cipherSuite, Credential.basic(identity), sk).validity(VALIDITY).build();
+        SecretBytes enc = bundle.encryptionPrivateKey();
+        SecretBytes init = bundle.initPrivateKey()) {
+      return new MlsKeyPackage(
+          cs, bundle.keyPackage(), seed.copyOfSecret(), enc.copyOfSecret(), init.copyOfSecret());
     }
-    byte[][] enc = cs.deriveKeyPair(Csprng.randomBytes(cs.hashLength()));
-    byte[][] init = cs.deriveKeyPair(Csprng.randomBytes(cs.hashLength()));
-    long now = System.currentTimeMillis() / 1000;
-    LeafNode unsigned =
-        new LeafNode(
-            Bytes.wrap(enc[1]),
-            sigPub,
-            Credential.basic(identity),
-            new Capabilities(List.of(Codes.MLS10), List.of(cs.id()), List.of(), List.of(), List.of(Codes.CREDENTIAL_BASIC)),
-            Codes.LEAF_SOURCE_KEY_PACKAGE,
-            new Lifetime(now - 3600, now + VALIDITY.toSeconds()),
-            null,
-            List.of(),
-            Bytes.EMPTY);
-    byte[] leafSig = MlsCrypto.signWithLabel(cs, sigPriv, "LeafNodeTBS", unsigned.toBeSigned(Bytes.EMPTY, 0));
-    LeafNode leaf = unsigned.withSignature(Bytes.wrap(leafSig));
-    KeyPackage tbs = new KeyPackage(Codes.MLS10, cs.id(), Bytes.wrap(init[1]), leaf, List.of(), Bytes.EMPTY);
-    byte[] sig = MlsCrypto.signWithLabel(cs, sigPriv, "KeyPackageTBS", tbs.toBeSigned());
-    KeyPackage kp = new KeyPackage(Codes.MLS10, cs.id(), Bytes.wrap(init[1]), leaf, List.of(), Bytes.wrap(sig));
-    return new MlsKeyPackage(cs, kp, sigPriv, enc[0], init[0]);
   }
 
   /** The serialized {@code MLSMessage} carrying the KeyPackage: public, to be published. */
