@@ -93,8 +93,12 @@ abstract class Peer implements AutoCloseable {
     private final StringBuffer stderr = new StringBuffer();
 
     Spawned(String name, Path dir, List<String> command) throws IOException {
+      this(name, new ProcessBuilder(command).directory(dir.toFile()));
+    }
+
+    Spawned(String name, ProcessBuilder builder) throws IOException {
       super(name);
-      process = new ProcessBuilder(command).directory(dir.toFile()).start();
+      process = builder.start();
       stdin = process.getOutputStream();
       Thread out = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8)), true), name + "-stdout");
       Thread err = new Thread(() -> pump(new BufferedReader(new InputStreamReader(process.getErrorStream(), StandardCharsets.UTF_8)), false), name + "-stderr");
