@@ -106,6 +106,127 @@ class TsMlsInteropTest {
     }
   }
 
+  /**
+   * Four members, two of each implementation, added by one multi-Add commit of {@code creator}; a
+   * ts-mls update, a Java update, cross-implementation removals, then a re-add into the blank leaf
+   * (4 leaves at most, so the ts-mls unmerged-leaves quirk cannot arise).
+   */
+  @ParameterizedTest(name = "suite {0}, {1} creates")
+  @CsvSource({"1, java", "1, ts-mls", "3, java", "3, ts-mls"})
+  void fourMembersTwoOfEach(int suite, String creator) throws Exception {
+    List<Peer> all = new ArrayList<>();
+    try {
+      boolean javaFirst = creator.equals("java");
+      Peer a = spawn(javaFirst, "alice", all);
+      Peer b = spawn(!javaFirst, "bob", all);
+      Peer c = spawn(javaFirst, "carol", all);
+      Peer d = spawn(!javaFirst, "dave", all);
+      for (Peer p : all) {
+        p.call("init", "suite", suite, "identity", p.name);
+      }
+      String g = "g4";
+      a.call("create_group", "group", g);
+      JsonNode add = a.call("add", "group", g, "key_packages", List.of(
+          b.call("create_key_package").path("key_package").asText(),
+          c.call("create_key_package").path("key_package_raw").asText(),
+          d.call("create_key_package").path("key_package").asText()));
+      for (Peer p : List.of(b, c, d)) {
+        p.call("join", "welcome", add.path("welcome").asText(), "group", g);
+      }
+      assertAgree(g, 1, List.of("alice", "bob", "carol", "dave"), a, b, c, d);
+      assertDelivered(d, "dave to all", g, a, b, c);
+
+      commit(d, d.call("update", "group", g), g, 2, a, b, c);
+      assertAgree(g, 2, List.of("alice", "bob", "carol", "dave"), a, b, c, d);
+      commit(c, c.call("update", "group", g), g, 3, a, b, d);
+      assertAgree(g, 3, List.of("alice", "bob", "carol", "dave"), a, b, c, d);
+
+      // carol removes bob (other implementation), then dave removes carol (other implementation).
+      // (dave removing alice here instead hits the ts-mls commit-secret deviation: see
+      // tsMlsDerivesAWrongCommitSecretWhenTheRootIsNotOnTheFilteredPath.)
+      JsonNode rmB = c.call("remove", "group", g, "identity", "bob");
+      commit(c, rmB, g, 4, a, d);
+      assertThat(b.call("process", "group", g, "message", rmB.path("commit").asText()).path("removed").asBoolean()).isTrue();
+      assertAgree(g, 4, List.of("alice", "carol", "dave"), a, c, d);
+      JsonNode rmC = d.call("remove", "group", g, "identity", "carol");
+      commit(d, rmC, g, 5, a);
+      assertThat(c.call("process", "group", g, "message", rmC.path("commit").asText()).path("removed").asBoolean()).isTrue();
+      assertAgree(g, 5, List.of("alice", "dave"), a, d);
+
+      // bob comes back with a new key package, added by dave into the leftmost blank leaf (1).
+      Peer b2 = spawn(!javaFirst, "bob", all);
+      b2.call("init", "suite", suite, "identity", "bob");
+      JsonNode readd = d.call("add", "group", g, "key_packages", List.of(b2.call("create_key_package").path("key_package").asText()));
+      commit(d, readd, g, 6, a);
+      b2.call("join", "welcome", readd.path("welcome").asText(), "group", g);
+      assertAgree(g, 6, List.of("alice", "bob", "dave"), a, b2, d);
+      assertDelivered(b2, "bob is back", g, a, d);
+      commit(a, a.call("update", "group", g), g, 7, b2, d);
+      assertAgree(g, 7, List.of("alice", "bob", "dave"), a, b2, d);
+    } finally {
+      for (Peer p : all) {
+        p.close();
+      }
+    }
+  }
+
+  /**
+   * Known ts-mls 1.6.4 deviation from RFC 9420 §12.4.2 ("commit_secret = path_secret[n+1] derived
+   * from the last path secret of the UpdatePath"). When the root is not on the committer's
+   * <em>filtered</em> direct path (the whole other half of the tree is blank), ts-mls still derives
+   * a path secret for the root ({@code pathSecrets.js} {@code getCommitSecret}/{@code pathToRoot}
+   * walk up to the root; {@code processMessages.js} {@code updatePrivateKeyPath} likewise) and
+   * takes commit_secret one derivation later: path_secret[n+2]. Both its commits and its processing
+   * then disagree with RFC implementations: each side rejects the other's commit with a confirmation
+   * tag failure. Shape: leaves [alice, bob, carol, dave]; bob (leaf 1) is removed; dave (leaf 3)
+   * removes alice (leaf 0): dave's filtered direct path is [node 5] only. This test pins the
+   * behaviour so that a ts-mls upgrade that fixes it shows up here (then turn it into a passing
+   * scenario).
+   */
+  @ParameterizedTest(name = "suite {0}, dave is {1}")
+  @CsvSource({"1, java", "1, ts-mls", "3, java", "3, ts-mls"})
+  void tsMlsDerivesAWrongCommitSecretWhenTheRootIsNotOnTheFilteredPath(int suite, String daveImpl) throws Exception {
+    List<Peer> all = new ArrayList<>();
+    try {
+      boolean javaDave = daveImpl.equals("java");
+      Peer a = spawn(!javaDave, "alice", all);
+      Peer b = spawn(!javaDave, "bob", all);
+      Peer c = spawn(!javaDave, "carol", all);
+      Peer d = spawn(javaDave, "dave", all);
+      for (Peer p : all) {
+        p.call("init", "suite", suite, "identity", p.name);
+      }
+      String g = "q";
+      a.call("create_group", "group", g);
+      JsonNode add = a.call("add", "group", g, "key_packages", List.of(
+          b.call("create_key_package").path("key_package").asText(),
+          c.call("create_key_package").path("key_package").asText(),
+          d.call("create_key_package").path("key_package").asText()));
+      for (Peer p : List.of(b, c, d)) {
+        p.call("join", "welcome", add.path("welcome").asText(), "group", g);
+      }
+      commit(c, c.call("remove", "group", g, "identity", "bob"), g, 2, a, d);
+      assertAgree(g, 2, List.of("alice", "carol", "dave"), a, c, d);
+
+      // A root-included path still agrees (control): dave updates.
+      commit(d, d.call("update", "group", g), g, 3, a, c);
+      assertAgree(g, 3, List.of("alice", "carol", "dave"), a, c, d);
+
+      // dave removes alice: dave's filtered direct path lacks the root.
+      JsonNode rmA = d.call("remove", "group", g, "identity", "alice");
+      JsonNode atCarol = c.send("process", "group", g, "message", rmA.path("commit").asText());
+      assertThat(atCarol.path("ok").asBoolean())
+          .as("carol (" + (javaDave ? "ts-mls" : "java") + ") accepting dave's commit means ts-mls now derives commit_secret as RFC 9420 §12.4.2 says: "
+              + "turn this test into a passing scenario")
+          .isFalse();
+      assertThat(atCarol.path("error").asText()).containsIgnoringCase("confirmation tag");
+    } finally {
+      for (Peer p : all) {
+        p.close();
+      }
+    }
+  }
+
   /** ts-mls adds us with the ratchet tree out of band (no ratchet_tree extension in the Welcome). */
   @ParameterizedTest(name = "suite {0}")
   @CsvSource({"1", "3"})
