@@ -84,6 +84,8 @@ public final class MlsPeer {
       parsed = Json.parse(line);
     } catch (IllegalArgumentException e) {
       return Json.write(error(null, e.getMessage()));
+    } catch (StackOverflowError e) {
+      return Json.write(error(null, "bad JSON: nested too deeply"));
     }
     Object id = parsed instanceof Map<?, ?> m ? m.get("id") : null;
     try {

@@ -51,6 +51,7 @@ class MlsPeerTest {
     MlsPeer p = new MlsPeer();
     assertThat(p.handle("not json")).startsWith("{\"id\":null,\"ok\":false,\"error\":");
     assertThat(p.handle("   ")).isNull();
+    assertThat(p.handle("[".repeat(100_000))).startsWith("{\"id\":null,\"ok\":false,");
     assertThat(p.handle("[1]")).contains("\"ok\":false");
     assertThat(p.handle("{\"id\":7,\"cmd\":\"state\",\"group\":\"g\"}")).contains("\"id\":7,\"ok\":false").contains("not initialised");
     assertThat(p.handle("{\"id\":1,\"cmd\":\"init\",\"suite\":2,\"identity\":\"a\"}")).contains("not supported");
