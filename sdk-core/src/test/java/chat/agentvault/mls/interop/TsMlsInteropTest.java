@@ -35,12 +35,14 @@ class TsMlsInteropTest {
   @CsvSource({
     "1, java, false", "1, ts-mls, false", "3, java, false", "3, ts-mls, false",
     "1, java, true", "1, ts-mls, true", "3, java, true", "3, ts-mls, true",
+    "1, java-process, false", "3, java-process, true",
   })
   void twoImplementationsShareAGroup(int suite, String creator, boolean publicHandshakes) throws Exception {
     List<Peer> all = new ArrayList<>();
     try {
-      boolean javaFirst = creator.equals("java");
-      Function<String, Peer> first = n -> spawn(javaFirst, n, all);
+      // "java-process": our side runs as scripts/mls-peer processes, as another harness would run it.
+      boolean javaFirst = creator.startsWith("java");
+      Function<String, Peer> first = creator.equals("java-process") ? n -> launch(n, all) : n -> spawn(javaFirst, n, all);
       Function<String, Peer> other = n -> spawn(!javaFirst, n, all);
       Peer a = first.apply("alice");
       Peer b = other.apply("bob");
@@ -251,6 +253,19 @@ class TsMlsInteropTest {
       for (Peer p : all) {
         p.close();
       }
+    }
+  }
+
+  private static Peer launch(String name, List<Peer> all) {
+    java.nio.file.Path root = InteropSupport.repoRoot();
+    ProcessBuilder pb = new ProcessBuilder(root.resolve("scripts/mls-peer").toString()).directory(root.toFile());
+    pb.environment().put("JAVA", java.nio.file.Paths.get(System.getProperty("java.home"), "bin", "java").toString());
+    try {
+      Peer p = new Peer.Spawned(name, pb);
+      all.add(p);
+      return p;
+    } catch (java.io.IOException e) {
+      throw new AssertionError("cannot start scripts/mls-peer", e);
     }
   }
 
