@@ -20,12 +20,12 @@ public final class GroupRecordException extends VaultException {
 
   private final Reason reason;
 
-  GroupRecordException(Reason reason, String message) {
+  public GroupRecordException(Reason reason, String message) {
     super(message);
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  GroupRecordException(Reason reason, String message, Throwable cause) {
+  public GroupRecordException(Reason reason, String message, Throwable cause) {
     super(message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
   }
