@@ -34,7 +34,7 @@ class GroupRecordTest {
   }
 
   /** Builds the state of test: c has a delayed message of a past epoch, a skipped key, a pending proposal. */
-  private static final class Scenario {
+  static final class Scenario {
     final GroupTest.World w;
     final Client a;
     final Client b;
