@@ -134,7 +134,8 @@ public final class SecretTree implements AutoCloseable {
   /**
    * Reads what {@link #writeTo} wrote, checking its structure: a power-of-two leaf count up to 2^20,
    * nodes and leaves inside the tree, no duplicates, secret, key and nonce lengths of the suite,
-   * skipped generations below the ratchet's and at most {@link Limits#outOfOrderTolerance} of them.
+   * skipped generations below the ratchet's and at most {@link Limits#outOfOrderTolerance} of them,
+   * both ratchets of a leaf present or neither.
    *
    * @throws DecodeException for anything else
    */
@@ -190,6 +191,11 @@ public final class SecretTree implements AutoCloseable {
                 });
             return key;
           });
+      for (Long key : t.ratchets.keySet()) {
+        if (!t.ratchets.containsKey(key ^ 1)) {
+          throw new DecodeException("secret tree ratchets of a leaf come in pairs");
+        }
+      }
       return t;
     } catch (RuntimeException e) {
       t.close();
