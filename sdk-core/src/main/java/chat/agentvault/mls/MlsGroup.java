@@ -23,13 +23,73 @@ import java.util.Optional;
  * through {@link #mergePendingCommit}, received ones through {@link #merge}. Rejected input throws
  * {@link MessageRejectedException} and leaves the group as it was. Not thread-safe: serialise calls
  * per group.
+ *
+ * <p><b>Persistence.</b> After {@link #persistTo} (or {@link #load}) the group writes its whole
+ * state to a {@link GroupStore} after every change, before the change's result leaves: ciphertext
+ * from {@link #encrypt} (a restarted member never reuses a generation), plaintext from {@link
+ * #process} (a consumed key stays consumed), and at {@link #merge}/{@link #mergePendingCommit}
+ * (the new epoch replaces the old one atomically). If saving fails the call throws and its result
+ * is not returned. Not persisted: a {@link PendingCommit} (after a restart it is gone; the member
+ * processes the delivery service's next commit as usual, but its own commit, if the service
+ * accepted it, cannot be processed and the member must rejoin).
  */
 public final class MlsGroup {
   private final Group group;
   private PendingCommit pending;
+  private GroupStore store;
 
   private MlsGroup(Group group) {
     this.group = group;
+  }
+
+  /**
+   * Saves this group's state to {@code store} now and after every later change (see the class
+   * comment). The record holds the group's secrets; {@code store} must keep it encrypted.
+   */
+  public MlsGroup persistTo(GroupStore store) {
+    Objects.requireNonNull(store, "store");
+    this.store = store;
+    persist();
+    return this;
+  }
+
+  /**
+   * The group saved in {@code store} under {@code groupId}, continuing where it was saved, and
+   * persisting to {@code store} from now on; empty if none is stored.
+   *
+   * @throws chat.agentvault.mls.group.GroupRecordException the stored record is corrupted or of an
+   *     unsupported version
+   */
+  public static Optional<MlsGroup> load(GroupStore store, Bytes groupId) {
+    Objects.requireNonNull(store, "store");
+    Objects.requireNonNull(groupId, "groupId");
+    Optional<byte[]> record = store.load(groupId);
+    if (record.isEmpty()) {
+      return Optional.empty();
+    }
+    byte[] r = record.get();
+    try {
+      MlsGroup g = new MlsGroup(Group.fromRecord(r, GroupConfig.DEFAULT));
+      if (!g.groupId().equals(groupId)) {
+        throw new chat.agentvault.mls.group.GroupRecordException(
+            chat.agentvault.mls.group.GroupRecordException.Reason.CORRUPTED, "record of another group");
+      }
+      g.store = store;
+      return Optional.of(g);
+    } finally {
+      chat.agentvault.crypto.SecretBytes.wipe(r);
+    }
+  }
+
+  private void persist() {
+    if (store != null) {
+      byte[] r = group.toRecord();
+      try {
+        store.save(group.groupId(), r);
+      } finally {
+        chat.agentvault.crypto.SecretBytes.wipe(r);
+      }
+    }
   }
 
   /** A member: its leaf index and the identity of its basic credential. */
@@ -177,7 +237,9 @@ public final class MlsGroup {
   /** Encrypts application data for the group. */
   public Bytes encrypt(Bytes plaintext) {
     checkNoPending();
-    return Bytes.wrap(group.encrypt(plaintext, Bytes.EMPTY).toByteArray());
+    Bytes out = Bytes.wrap(group.encrypt(plaintext, Bytes.EMPTY).toByteArray());
+    persist();
+    return out;
   }
 
   /** A commit adding the members whose serialized KeyPackages are given. */
@@ -209,7 +271,9 @@ public final class MlsGroup {
 
   private PendingCommit commit(List<Proposal> byValue, boolean forcePath) {
     checkNoPending();
-    pending = new PendingCommit(group.commit(byValue, forcePath));
+    PendingCommit p = new PendingCommit(group.commit(byValue, forcePath));
+    persist(); // an encrypted handshake advanced a ratchet
+    pending = p;
     return pending;
   }
 
@@ -226,6 +290,7 @@ public final class MlsGroup {
     }
     group.merge(pending.output.staged());
     pending = null;
+    persist();
   }
 
   /** Drops the own pending commit (the delivery service ordered another commit first). */
@@ -243,6 +308,7 @@ public final class MlsGroup {
    */
   public Inbound process(Bytes message) {
     Processed p = group.process(parse(message));
+    persist();
     if (p instanceof Processed.ApplicationMessage a) {
       return new Inbound.Application(member(a.senderLeaf()), a.epoch(), a.data());
     }
@@ -271,6 +337,7 @@ public final class MlsGroup {
   public void merge(Inbound.StagedCommit commit) {
     group.merge(commit.staged);
     pending = null;
+    persist();
   }
 
   @Override

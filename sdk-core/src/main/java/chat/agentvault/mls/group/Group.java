@@ -242,6 +242,25 @@ public final class Group {
   // ---------------------------------------------------------------- accessors
 
   /** The current state itself, for tests in this package that forge insider messages. */
+  /**
+   * This member's whole state as a versioned record ({@link GroupRecord}) for persistence. The
+   * record holds every secret of the group: store it encrypted, never log it, wipe it after use.
+   */
+  public byte[] toRecord() {
+    return GroupRecord.serialize(state);
+  }
+
+  /**
+   * A group restored from {@link #toRecord()} bytes; it continues exactly where the saved state
+   * was. {@code config} supplies the external PSK lookup and the clock (not stored); the other
+   * settings come from the record.
+   *
+   * @throws GroupRecordException CORRUPTED or UNSUPPORTED_VERSION; nothing is restored then
+   */
+  public static Group fromRecord(byte[] record, GroupConfig config) {
+    return new Group(GroupRecord.parse(record, config));
+  }
+
   GroupState stateForTest() {
     return state;
   }

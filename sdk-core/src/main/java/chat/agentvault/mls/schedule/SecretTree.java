@@ -3,6 +3,9 @@ package chat.agentvault.mls.schedule;
 import chat.agentvault.MessageRejectedException;
 import chat.agentvault.MessageRejectedException.Reason;
 import chat.agentvault.crypto.SecretBytes;
+import chat.agentvault.mls.codec.DecodeException;
+import chat.agentvault.mls.codec.TlsReader;
+import chat.agentvault.mls.codec.TlsWriter;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.MlsCrypto;
 import chat.agentvault.mls.tree.TreeMath;
@@ -95,6 +98,109 @@ public final class SecretTree implements AutoCloseable {
     this.suite = suite;
     this.leafCount = leafCount;
     this.limits = limits;
+  }
+
+  /**
+   * Writes the whole tree (node secrets, ratchets with generation, secret and skipped keys) for a
+   * persisted group record; entries sorted so equal trees give equal bytes. The output holds
+   * secrets: it must be stored encrypted and never logged.
+   *
+   * <pre>
+   * uint32 leaf_count;
+   * struct { uint32 node; opaque secret&lt;V&gt;; } node_secrets&lt;V&gt;;          // ascending node
+   * struct { uint32 leaf; uint8 type; uint32 generation; opaque secret&lt;V&gt;;
+   *          struct { uint32 generation; opaque key&lt;V&gt;; opaque nonce&lt;V&gt;; } skipped&lt;V&gt;; // oldest first
+   *        } ratchets&lt;V&gt;;                                                  // ascending (leaf, type)
+   * </pre>
+   */
+  public void writeTo(TlsWriter w) {
+    w.u32(leafCount);
+    java.util.List<Integer> nodes = new java.util.ArrayList<>(nodeSecrets.keySet());
+    nodes.sort(null);
+    w.vector(nodes, (ww, n) -> ww.u32(n).opaque(nodeSecrets.get(n)));
+    java.util.List<Long> keys = new java.util.ArrayList<>(ratchets.keySet());
+    keys.sort(null);
+    w.vector(
+        keys,
+        (ww, k) -> {
+          HashRatchet r = ratchets.get(k);
+          ww.u32(k >>> 1).u8((int) (k & 1)).u32(Integer.toUnsignedLong(r.generation)).opaque(r.secret);
+          ww.vector(
+              r.skipped.values(),
+              (w3, kn) -> w3.u32(Integer.toUnsignedLong(kn.generation())).opaque(kn.key()).opaque(kn.nonce()));
+        });
+  }
+
+  /**
+   * Reads what {@link #writeTo} wrote, checking its structure: a power-of-two leaf count up to 2^20,
+   * nodes and leaves inside the tree, no duplicates, secret, key and nonce lengths of the suite,
+   * skipped generations below the ratchet's and at most {@link Limits#outOfOrderTolerance} of them,
+   * both ratchets of a leaf present or neither.
+   *
+   * @throws DecodeException for anything else
+   */
+  public static SecretTree readFrom(TlsReader r, CipherSuite suite, Limits limits) {
+    long lc = r.u32();
+    if (lc <= 0 || lc > (1 << 20) || Long.bitCount(lc) != 1) {
+      throw new DecodeException("secret tree leaf count invalid");
+    }
+    SecretTree t = new SecretTree(suite, (int) lc, limits);
+    try {
+      int width = TreeMath.nodeWidth((int) lc);
+      r.vector(
+              rr -> {
+                long node = rr.u32();
+                byte[] secret = rr.opaque().toByteArray();
+                if (node >= width || secret.length != suite.hashLength() || t.nodeSecrets.containsKey((int) node)) {
+                  SecretBytes.wipe(secret);
+                  throw new DecodeException("secret tree node secret invalid");
+                }
+                t.nodeSecrets.put((int) node, secret);
+                return node;
+              });
+      r.vector(
+          rr -> {
+            long leaf = rr.u32();
+            int type = rr.u8();
+            int generation = rr.u32Bits();
+            byte[] secret = rr.opaque().toByteArray();
+            long key = (leaf << 1) | type;
+            if (leaf >= lc || type > 1 || secret.length != suite.hashLength() || t.ratchets.containsKey(key)) {
+              SecretBytes.wipe(secret);
+              throw new DecodeException("secret tree ratchet invalid");
+            }
+            HashRatchet h = t.new HashRatchet(secret);
+            h.generation = generation;
+            t.ratchets.put(key, h);
+            rr.vector(
+                r3 -> {
+                  int g = r3.u32Bits();
+                  byte[] k = r3.opaque().toByteArray();
+                  byte[] n = r3.opaque().toByteArray();
+                  KeyAndNonce kn = new KeyAndNonce(g, k, n);
+                  if (k.length != suite.aeadKeyLength()
+                      || n.length != suite.aeadNonceLength()
+                      || Integer.compareUnsigned(g, generation) >= 0
+                      || h.skipped.containsKey(g)
+                      || h.skipped.size() >= limits.outOfOrderTolerance()) {
+                    kn.close();
+                    throw new DecodeException("secret tree skipped key invalid");
+                  }
+                  h.skipped.put(g, kn);
+                  return g;
+                });
+            return key;
+          });
+      for (Long key : t.ratchets.keySet()) {
+        if (!t.ratchets.containsKey(key ^ 1)) {
+          throw new DecodeException("secret tree ratchets of a leaf come in pairs");
+        }
+      }
+      return t;
+    } catch (RuntimeException e) {
+      t.close();
+      throw e;
+    }
   }
 
   /** The next generation's key and nonce for sending (consumed: never handed out again). */

@@ -355,4 +355,38 @@ class SecretTreeTest {
       assertThat(kn.toString()).contains("redacted");
     }
   }
+
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
+  void writtenAndReadTreeContinuesExactly(int suite) {
+    CipherSuite cs = cs(suite);
+    SecretTree t = new SecretTree(cs, secret(cs), 8, Limits.DEFAULT);
+    SecretTree u = t.copy();
+    KN.of(t.nextForSending(2, APP));
+    KN.of(t.forReceiving(5, APP, 4)); // generations 0..3 of leaf 5 skipped and kept
+    KN.of(t.forReceiving(5, HS, 1));
+    chat.agentvault.mls.codec.TlsWriter w = new chat.agentvault.mls.codec.TlsWriter();
+    t.writeTo(w);
+    byte[] bytes = w.toByteArray();
+    SecretTree r =
+        chat.agentvault.mls.codec.TlsReader.decodeAll(bytes, in -> SecretTree.readFrom(in, cs, Limits.DEFAULT));
+    chat.agentvault.mls.codec.TlsWriter w2 = new chat.agentvault.mls.codec.TlsWriter();
+    r.writeTo(w2);
+    assertThat(w2.toByteArray()).isEqualTo(bytes);
+    // The restored tree gives what an untouched copy gives, and refuses what t consumed.
+    KN.of(u.forReceiving(5, APP, 4));
+    assertThat(KN.of(r.forReceiving(5, APP, 2))).isEqualTo(KN.of(u.forReceiving(5, APP, 2)));
+    assertThat(KN.of(r.forReceiving(5, APP, 7))).isEqualTo(KN.of(u.forReceiving(5, APP, 7)));
+    assertThat(KN.of(r.nextForSending(2, APP))).isEqualTo(KN.of(u.forReceiving(2, APP, 1)));
+    assertThat(KN.of(r.forReceiving(0, HS, 0))).isEqualTo(KN.of(u.forReceiving(0, HS, 0)));
+    assertRejected(Reason.DUPLICATE, () -> r.forReceiving(5, APP, 4));
+    assertRejected(Reason.DUPLICATE, () -> r.forReceiving(5, HS, 1));
+    // Every truncation fails to decode.
+    for (int n = 0; n < bytes.length; n++) {
+      byte[] cut = java.util.Arrays.copyOf(bytes, n);
+      assertThatThrownBy(
+              () -> chat.agentvault.mls.codec.TlsReader.decodeAll(cut, in -> SecretTree.readFrom(in, cs, Limits.DEFAULT)))
+          .isInstanceOf(chat.agentvault.mls.codec.DecodeException.class);
+    }
+  }
 }
