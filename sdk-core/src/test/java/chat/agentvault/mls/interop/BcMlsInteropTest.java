@@ -116,6 +116,40 @@ class BcMlsInteropTest {
     assertThat(a.encryptAndCheck("alone")).isTrue();
   }
 
+  /**
+   * One multi-Add commit creating a three-member group, then a removal by the creator that leaves
+   * two members, so that a BC-created group also sees a removal committed by BC (the main scenario's
+   * last step cannot: see the pinned crash there), and the reverse.
+   */
+  @ParameterizedTest(name = "suite {0}, {1} creates, encrypted handshakes {2}")
+  @CsvSource({"1, ours, false", "1, bc, true", "3, ours, true", "3, bc, false"})
+  void creatorAddsTwoAtOnceThenRemovesOne(int suite, String creator, boolean enc) throws Exception {
+    boolean oursFirst = creator.equals("ours");
+    byte[] gid = "bc-interop-2".getBytes(StandardCharsets.UTF_8);
+    Member a = oursFirst ? new Ours("alice", suite, enc) : new Bc("alice", suite, enc);
+    Member b = oursFirst ? new Bc("bob", suite, enc) : new Ours("bob", suite, enc);
+    Member c = oursFirst ? new Bc("carol", suite, enc) : new Ours("carol", suite, enc);
+
+    a.create(gid);
+    Commit add = a.addAll(List.of(b.keyPackage(), c.keyPackage()));
+    b.join(add.welcome);
+    c.join(add.welcome);
+    assertAgree(1, List.of("alice", "bob", "carol"), a, b, c);
+    assertDelivered(c, "carol to all", a, b);
+
+    // Epoch 2: A removes B; C (B's implementation) processes it.
+    Commit rmB = a.remove(b.self());
+    c.process(rmB.commit);
+    b.processOwnRemoval(rmB.commit);
+    assertAgree(2, List.of("alice", "carol"), a, c);
+    assertDelivered(a, "two left", c);
+    assertDelivered(c, "yes", a);
+
+    // Epoch 3: C updates, A follows.
+    a.process(c.update().commit);
+    assertAgree(3, List.of("alice", "carol"), a, c);
+  }
+
   private static void assertDelivered(Member from, String text, Member... to) throws Exception {
     byte[] ct = from.encrypt(text.getBytes(StandardCharsets.UTF_8));
     for (Member m : to) {
@@ -157,6 +191,8 @@ class BcMlsInteropTest {
     abstract void join(byte[] welcome) throws Exception;
 
     abstract Commit add(byte[] keyPackage) throws Exception;
+
+    abstract Commit addAll(List<byte[]> keyPackages) throws Exception;
 
     abstract Commit update() throws Exception;
 
@@ -228,6 +264,15 @@ class BcMlsInteropTest {
     @Override
     Commit add(byte[] keyPackage) {
       return own(g.addMembers(List.of(Bytes.wrap(keyPackage))));
+    }
+
+    @Override
+    Commit addAll(List<byte[]> keyPackages) {
+      List<Bytes> kps = new ArrayList<>();
+      for (byte[] kp : keyPackages) {
+        kps.add(Bytes.wrap(kp));
+      }
+      return own(g.addMembers(kps));
     }
 
     @Override
@@ -362,6 +407,15 @@ class BcMlsInteropTest {
     Commit add(byte[] keyPackage) throws Exception {
       MLSMessage m = (MLSMessage) MLSInputStream.decode(keyPackage, MLSMessage.class);
       return commit(List.of(Proposal.add(m.keyPackage)), false);
+    }
+
+    @Override
+    Commit addAll(List<byte[]> keyPackages) throws Exception {
+      List<Proposal> adds = new ArrayList<>();
+      for (byte[] kp : keyPackages) {
+        adds.add(Proposal.add(((MLSMessage) MLSInputStream.decode(kp, MLSMessage.class)).keyPackage));
+      }
+      return commit(adds, false);
     }
 
     @Override
