@@ -917,6 +917,17 @@ public final class Group {
    * required or when {@code forcePath}. Nothing changes until the returned staged commit is merged.
    */
   public CommitOutput commit(List<Proposal> byValue, boolean forcePath) {
+    return commit(byValue, forcePath, state.config.privateHandshakes(), state.config.ratchetTreeInWelcome());
+  }
+
+  /**
+   * As {@link #commit(List, boolean)}, with this commit's wire format and Welcome contents chosen
+   * here instead of by the group's {@link GroupConfig}: {@code privateHandshake} sends it as
+   * PrivateMessage, {@code ratchetTreeInWelcome} puts the {@code ratchet_tree} extension into the
+   * Welcome's GroupInfo (without it, joiners need the tree out of band, §12.4.3.3).
+   */
+  public CommitOutput commit(
+      List<Proposal> byValue, boolean forcePath, boolean privateHandshake, boolean ratchetTreeInWelcome) {
     checkActive();
     GroupState base = state;
     GroupState s = state.copy();
@@ -991,7 +1002,7 @@ public final class Group {
         new FramedContent(
             s.groupId(), oldContext.epoch(), Sender.member(s.ownLeaf), Bytes.EMPTY, Codes.CONTENT_COMMIT, null, null,
             commit);
-    int wf = s.config.privateHandshakes() ? Codes.WIRE_PRIVATE_MESSAGE : Codes.WIRE_PUBLIC_MESSAGE;
+    int wf = privateHandshake ? Codes.WIRE_PRIVATE_MESSAGE : Codes.WIRE_PUBLIC_MESSAGE;
     // Ed25519 is deterministic: this signature is the one the protect call below produces.
     Bytes signature =
         MessageProtection.sign(cs, wf, content, oldContext, s.signaturePriv, Bytes.EMPTY).signature();
@@ -1015,7 +1026,7 @@ public final class Group {
                     cs, oldContext, content, s.signaturePriv, tag, s.secretTree, s.senderDataSecret, 0));
     MlsMessage welcome = null;
     if (!applied.added.isEmpty()) {
-      welcome = welcome(s, es, newContext, tag, applied, created, fdp, pskSecret);
+      welcome = welcome(s, es, newContext, tag, applied, created, fdp, pskSecret, ratchetTreeInWelcome);
     }
     SecretBytes.wipe(commitSecret);
     s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(cs, confirmed, tag), tag);
@@ -1033,10 +1044,11 @@ public final class Group {
       Proposals.Applied applied,
       TreeKem.Created created,
       int[] fdp,
-      byte[] pskSecret) {
+      byte[] pskSecret,
+      boolean ratchetTreeInWelcome) {
     CipherSuite cs = s.cs;
     List<Extension> ext = new ArrayList<>();
-    if (s.config.ratchetTreeInWelcome()) {
+    if (ratchetTreeInWelcome) {
       ext.add(new Extension(Codes.EXT_RATCHET_TREE, Bytes.wrap(s.tree.encode())));
     }
     ext.add(new Extension(Codes.EXT_EXTERNAL_PUB, new TlsWriter(40).opaque(es.externalPub()).toBytes()));

@@ -42,9 +42,10 @@ import java.util.Map;
  * per line on stdout, in order. Launched by {@code scripts/mls-peer}; tests may call {@link
  * #handle(String)} in-process.
  *
- * <p>Limits: the handshake wire format ({@code public}) and the ratchet_tree extension in Welcomes
- * are fixed per group when it is created or joined ({@code init}'s {@code public_handshake}; tree
- * always included); a request asking otherwise gets an error line.
+ * <p>The handshake wire format is chosen per command ({@code public} on {@code add}, {@code
+ * update}, {@code remove}; default: {@code init}'s {@code public_handshake}), and so is the
+ * {@code ratchet_tree} extension in Welcomes ({@code ratchet_tree_extension} on {@code add}, default
+ * true; the tree is always in the reply for out-of-band delivery).
  */
 public final class MlsPeer {
   static final String VERSION = "0.1.0";
@@ -225,12 +226,10 @@ public final class MlsPeer {
     return GroupConfig.DEFAULT.withPrivateHandshakes(!publicHandshake).withRatchetTreeInWelcome(true);
   }
 
-  private void checkWireFormat(Map<String, Object> req) {
+  /** The wire format of this command's handshake: {@code public} if given, else init's setting. */
+  private boolean privateHandshake(Map<String, Object> req) {
     Boolean pub = bool(req, "public");
-    if (pub != null && pub != publicHandshake) {
-      throw new ProtocolError("public=" + pub + " differs from init's public_handshake=" + publicHandshake
-          + ": this peer fixes the handshake wire format per client");
-    }
+    return !(pub == null ? publicHandshake : pub);
   }
 
   private static MlsMessage parseMls(byte[] b, String what) {
@@ -384,11 +383,8 @@ public final class MlsPeer {
 
   private Map<String, Object> add(Map<String, Object> req) {
     Group g = group(req);
-    checkWireFormat(req);
+    boolean priv = privateHandshake(req);
     Boolean tree = bool(req, "ratchet_tree_extension");
-    if (tree != null && !tree) {
-      throw new ProtocolError("ratchet_tree_extension=false is not supported by this peer (Welcomes always carry the tree)");
-    }
     if (!(field(req, "key_packages") instanceof List<?> list) || list.isEmpty()) {
       throw new ProtocolError("key_packages: expected a non-empty array");
     }
@@ -396,7 +392,7 @@ public final class MlsPeer {
     for (int k = 0; k < list.size(); k++) {
       adds.add(new Proposal.Add(anyKeyPackage(list.get(k), "key_packages[" + k + "]")));
     }
-    Group.CommitOutput out = g.commit(adds, false);
+    Group.CommitOutput out = g.commit(adds, false, priv, tree == null || tree);
     Map<String, Object> r = commitReply(g, out);
     r.put("welcome", b64(out.welcome().toByteArray()));
     r.put("ratchet_tree", b64(TlsWriter.encode(g.ratchetTree(), Node::encodeTree)));
@@ -487,13 +483,12 @@ public final class MlsPeer {
 
   private Map<String, Object> update(Map<String, Object> req) {
     Group g = group(req);
-    checkWireFormat(req);
-    return commitReply(g, g.commit(List.of(), true));
+    return commitReply(g, g.commit(List.of(), true, privateHandshake(req), true));
   }
 
   private Map<String, Object> remove(Map<String, Object> req) {
     Group g = group(req);
-    checkWireFormat(req);
+    boolean priv = privateHandshake(req);
     int leaf;
     if (req.get("leaf_index") != null) {
       if (!(req.get("leaf_index") instanceof Long l) || l < 0 || l > Integer.MAX_VALUE) {
@@ -520,7 +515,7 @@ public final class MlsPeer {
     } else {
       throw new ProtocolError("remove: give identity or leaf_index");
     }
-    return commitReply(g, g.commit(List.of(new Proposal.Remove(leaf)), false));
+    return commitReply(g, g.commit(List.of(new Proposal.Remove(leaf)), false, priv, true));
   }
 
   private Map<String, Object> exportSecret(Map<String, Object> req) {

@@ -61,7 +61,7 @@ class MlsPeerTest {
     assertThat(p.handle("{\"id\":4,\"cmd\":\"process\",\"group\":\"g\",\"message\":\"AAEAAg==\"}")).contains("\"ok\":false");
     assertThat(p.handle("{\"id\":5,\"cmd\":\"process\",\"group\":\"g\",\"message\":\"%%%\"}")).contains("not standard base64");
     assertThat(p.handle("{\"id\":6,\"cmd\":\"remove\",\"group\":\"g\",\"identity\":\"zed\"}")).contains("no member");
-    assertThat(p.handle("{\"id\":7,\"cmd\":\"update\",\"group\":\"g\",\"public\":true}")).contains("\"ok\":false");
+    assertThat(p.handle("{\"id\":7,\"cmd\":\"update\",\"group\":\"g\",\"public\":1}")).contains("public: expected a boolean");
     assertThat(p.handle("{\"id\":8,\"cmd\":\"update\",\"group\":\"g\"}")).contains("\"epoch\":1");
     assertThat(p.handle("{\"id\":9,\"cmd\":\"quit\"}")).isEqualTo("{\"id\":9,\"ok\":true}");
     assertThat(p.quitting()).isTrue();
@@ -82,6 +82,42 @@ class MlsPeerTest {
     JsonNode out = a.call("process", "group", "g", "message", rm.path("commit").asText());
     assertThat(out.path("removed").asBoolean()).isTrue();
     assertThat(a.call("state", "group", "g").path("active").asText()).isEqualTo("removedFromGroup");
+  }
+
+  /** Wire format and the Welcome's ratchet_tree extension are chosen per command, overriding init. */
+  @Test
+  void handshakeWireFormatAndTreeExtensionPerCommand() {
+    Peer a = new Peer.InProcess("alice");
+    Peer b = new Peer.InProcess("bob");
+    Peer c = new Peer.InProcess("carol");
+    a.call("init", "suite", 3, "identity", "alice"); // private handshakes by default
+    b.call("init", "suite", 3, "identity", "bob", "public_handshake", true);
+    c.call("init", "suite", 3, "identity", "carol");
+    a.call("create_group", "group", "g");
+    JsonNode add =
+        a.call("add", "group", "g", "key_packages", List.of(b.call("create_key_package").path("key_package").asText()),
+            "public", true, "ratchet_tree_extension", false);
+    assertThat(add.path("wire_format").asText()).isEqualTo("mls_public_message");
+    assertThat(b.send("join", "welcome", add.path("welcome").asText(), "group", "g").path("error").asText())
+        .as("the Welcome has no ratchet_tree extension").isNotEmpty();
+    b.call("join", "welcome", add.path("welcome").asText(), "group", "g", "ratchet_tree", add.path("ratchet_tree").asText());
+    assertAgree("g", 1, List.of("alice", "bob"), a, b);
+
+    JsonNode add2 = a.call("add", "group", "g", "key_packages", List.of(c.call("create_key_package").path("key_package").asText()));
+    assertThat(add2.path("wire_format").asText()).isEqualTo("mls_private_message");
+    b.call("process", "group", "g", "message", add2.path("commit").asText());
+    c.call("join", "welcome", add2.path("welcome").asText(), "group", "g"); // tree in the Welcome by default
+    assertAgree("g", 2, List.of("alice", "bob", "carol"), a, b, c);
+
+    JsonNode upd = b.call("update", "group", "g", "public", false);
+    assertThat(upd.path("wire_format").asText()).isEqualTo("mls_private_message");
+    a.call("process", "group", "g", "message", upd.path("commit").asText());
+    c.call("process", "group", "g", "message", upd.path("commit").asText());
+    JsonNode rm = c.call("remove", "group", "g", "identity", "alice", "public", true);
+    assertThat(rm.path("wire_format").asText()).isEqualTo("mls_public_message");
+    b.call("process", "group", "g", "message", rm.path("commit").asText());
+    assertThat(a.call("process", "group", "g", "message", rm.path("commit").asText()).path("removed").asBoolean()).isTrue();
+    assertAgree("g", 4, List.of("bob", "carol"), b, c);
   }
 
   @Test

@@ -229,14 +229,18 @@ class TsMlsInteropTest {
     }
   }
 
-  /** ts-mls adds us with the ratchet tree out of band (no ratchet_tree extension in the Welcome). */
-  @ParameterizedTest(name = "suite {0}")
-  @CsvSource({"1", "3"})
-  void javaJoinsWithTheRatchetTreeOutOfBand(int suite) throws Exception {
+  /**
+   * One side adds the other with the ratchet tree out of band (no ratchet_tree extension in the
+   * Welcome); then each side commits in the wire format it does not use by default, chosen per
+   * command ({@code public}).
+   */
+  @ParameterizedTest(name = "suite {0}, Java adds: {1}")
+  @CsvSource({"1, false", "3, false", "1, true", "3, true"})
+  void joinWithTheRatchetTreeOutOfBandAndWireFormatPerCommand(int suite, boolean javaAdds) throws Exception {
     List<Peer> all = new ArrayList<>();
     try {
-      Peer a = spawn(false, "alice", all);
-      Peer b = spawn(true, "bob", all);
+      Peer a = spawn(javaAdds, "alice", all);
+      Peer b = spawn(!javaAdds, "bob", all);
       a.call("init", "suite", suite, "identity", "alice");
       b.call("init", "suite", suite, "identity", "bob");
       a.call("create_group", "group", "g");
@@ -249,6 +253,14 @@ class TsMlsInteropTest {
       assertDelivered(b, "joined with the tree out of band", "g", a);
       commit(b, b.call("update", "group", "g"), "g", 2, a);
       assertAgree("g", 2, List.of("alice", "bob"), a, b);
+      JsonNode pub = a.call("update", "group", "g", "public", true);
+      assertThat(pub.path("wire_format").asText()).isEqualTo("mls_public_message");
+      commit(a, pub, "g", 3, b);
+      JsonNode priv = b.call("update", "group", "g", "public", false);
+      assertThat(priv.path("wire_format").asText()).isEqualTo("mls_private_message");
+      commit(b, priv, "g", 4, a);
+      assertAgree("g", 4, List.of("alice", "bob"), a, b);
+      assertDelivered(a, "after per-command wire formats", "g", b);
     } finally {
       for (Peer p : all) {
         p.close();
