@@ -7,7 +7,6 @@ import chat.agentvault.identity.EncryptedFileStore;
 import chat.agentvault.mls.codec.DecodeException;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.codec.TlsWriter;
-import chat.agentvault.mls.group.GroupRecordException;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HexFormat;

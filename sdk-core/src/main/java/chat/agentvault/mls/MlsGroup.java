@@ -6,6 +6,7 @@ import chat.agentvault.MessageRejectedException.Reason;
 import chat.agentvault.mls.codec.DecodeException;
 import chat.agentvault.mls.group.Group;
 import chat.agentvault.mls.group.GroupConfig;
+import chat.agentvault.mls.group.GroupRecordFormatException;
 import chat.agentvault.mls.group.Processed;
 import chat.agentvault.mls.message.KeyPackage;
 import chat.agentvault.mls.message.LeafNode;
@@ -57,8 +58,7 @@ public final class MlsGroup {
    * The group saved in {@code store} under {@code groupId}, continuing where it was saved, and
    * persisting to {@code store} from now on; empty if none is stored.
    *
-   * @throws chat.agentvault.mls.group.GroupRecordException the stored record is corrupted or of an
-   *     unsupported version
+   * @throws GroupRecordException the stored record is corrupted or of an unsupported version
    */
   public static Optional<MlsGroup> load(GroupStore store, Bytes groupId) {
     Objects.requireNonNull(store, "store");
@@ -71,11 +71,17 @@ public final class MlsGroup {
     try {
       MlsGroup g = new MlsGroup(Group.fromRecord(r, GroupConfig.DEFAULT));
       if (!g.groupId().equals(groupId)) {
-        throw new chat.agentvault.mls.group.GroupRecordException(
-            chat.agentvault.mls.group.GroupRecordException.Reason.CORRUPTED, "record of another group");
+        throw new GroupRecordException(GroupRecordException.Reason.CORRUPTED, "record of another group");
       }
       g.store = store;
       return Optional.of(g);
+    } catch (GroupRecordFormatException e) {
+      throw new GroupRecordException(
+          e.reason() == GroupRecordFormatException.Reason.UNSUPPORTED_VERSION
+              ? GroupRecordException.Reason.UNSUPPORTED_VERSION
+              : GroupRecordException.Reason.CORRUPTED,
+          e.getMessage(),
+          e);
     } finally {
       chat.agentvault.crypto.SecretBytes.wipe(r);
     }

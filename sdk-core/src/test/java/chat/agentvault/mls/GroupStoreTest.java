@@ -8,7 +8,6 @@ import chat.agentvault.MessageRejectedException;
 import chat.agentvault.identity.DeviceKeyStore;
 import chat.agentvault.identity.EncryptedFileStore;
 import chat.agentvault.identity.KeyProtection;
-import chat.agentvault.mls.group.GroupRecordException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.List;

@@ -255,7 +255,7 @@ public final class Group {
    * was. {@code config} supplies the external PSK lookup and the clock (not stored); the other
    * settings come from the record.
    *
-   * @throws GroupRecordException CORRUPTED or UNSUPPORTED_VERSION; nothing is restored then
+   * @throws GroupRecordFormatException CORRUPTED or UNSUPPORTED_VERSION; nothing is restored then
    */
   public static Group fromRecord(byte[] record, GroupConfig config) {
     return new Group(GroupRecord.parse(record, config));

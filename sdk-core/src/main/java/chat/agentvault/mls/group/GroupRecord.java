@@ -62,7 +62,7 @@ import java.util.Objects;
  *
  * The functions of {@link GroupConfig} (external PSK lookup, clock) are not stored: {@link #parse}
  * takes them from the caller's config. Parsing is total: a record is loaded whole or refused with
- * {@link GroupRecordException}; counts and lengths are checked against the bytes left before
+ * {@link GroupRecordFormatException}; counts and lengths are checked against the bytes left before
  * anything is allocated.
  */
 final class GroupRecord {
@@ -130,7 +130,7 @@ final class GroupRecord {
    * Loads a record of {@link #serialize}; {@code config} supplies what is not stored (external PSK
    * lookup, clock), the stored settings replace its others.
    *
-   * @throws GroupRecordException UNSUPPORTED_VERSION for another magic-compatible version,
+   * @throws GroupRecordFormatException UNSUPPORTED_VERSION for another magic-compatible version,
    *     CORRUPTED for anything else wrong
    */
   static GroupState parse(byte[] record, GroupConfig config) {
@@ -141,8 +141,8 @@ final class GroupRecord {
     }
     int version = record[MAGIC.length] & 0xff;
     if (version != VERSION) {
-      throw new GroupRecordException(
-          GroupRecordException.Reason.UNSUPPORTED_VERSION,
+      throw new GroupRecordFormatException(
+          GroupRecordFormatException.Reason.UNSUPPORTED_VERSION,
           "group record version " + version + " (this SDK reads " + VERSION + ")");
     }
     int bodyLength = record.length - CHECKSUM_LENGTH;
@@ -321,7 +321,7 @@ final class GroupRecord {
     }
   }
 
-  private static GroupRecordException corrupted(String message, Throwable cause) {
-    return new GroupRecordException(GroupRecordException.Reason.CORRUPTED, message, cause);
+  private static GroupRecordFormatException corrupted(String message, Throwable cause) {
+    return new GroupRecordFormatException(GroupRecordFormatException.Reason.CORRUPTED, message, cause);
   }
 }

@@ -124,15 +124,15 @@ class GroupRecordTest {
     byte[] record = sc.c.group.toRecord();
     for (int n = 0; n < record.length; n++) {
       byte[] cut = Arrays.copyOf(record, n);
-      assertThatThrownBy(() -> Group.fromRecord(cut, sc.w.config)).isInstanceOf(GroupRecordException.class);
+      assertThatThrownBy(() -> Group.fromRecord(cut, sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
     }
     byte[] longer = Arrays.copyOf(record, record.length + 1);
-    assertThatThrownBy(() -> Group.fromRecord(longer, sc.w.config)).isInstanceOf(GroupRecordException.class);
+    assertThatThrownBy(() -> Group.fromRecord(longer, sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
     Random rnd = new Random(suite);
     for (int i = 0; i < 400; i++) {
       byte[] flipped = record.clone();
       flipped[rnd.nextInt(flipped.length)] ^= (byte) (1 << rnd.nextInt(8));
-      assertThatThrownBy(() -> Group.fromRecord(flipped, sc.w.config)).isInstanceOf(GroupRecordException.class);
+      assertThatThrownBy(() -> Group.fromRecord(flipped, sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
     }
   }
 
@@ -156,8 +156,8 @@ class GroupRecordTest {
       try {
         Group.fromRecord(withSum, sc.w.config);
         loaded++;
-      } catch (GroupRecordException e) {
-        assertThat(e.reason()).isEqualTo(GroupRecordException.Reason.CORRUPTED);
+      } catch (GroupRecordFormatException e) {
+        assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.CORRUPTED);
       }
     }
     // Truncated bodies with a right checksum.
@@ -165,7 +165,7 @@ class GroupRecordTest {
       byte[] f = Arrays.copyOf(record, n);
       byte[] withSum = Arrays.copyOf(f, n + 32);
       System.arraycopy(Sha256.hash(f), 0, withSum, n, 32);
-      assertThatThrownBy(() -> Group.fromRecord(withSum, sc.w.config)).isInstanceOf(GroupRecordException.class);
+      assertThatThrownBy(() -> Group.fromRecord(withSum, sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
     }
     assertThat(loaded).isLessThan(1500);
   }
@@ -179,13 +179,13 @@ class GroupRecordTest {
     v2[4] = 2;
     assertThatThrownBy(() -> Group.fromRecord(v2, sc.w.config))
         .isInstanceOfSatisfying(
-            GroupRecordException.class,
-            e -> assertThat(e.reason()).isEqualTo(GroupRecordException.Reason.UNSUPPORTED_VERSION));
+            GroupRecordFormatException.class,
+            e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.UNSUPPORTED_VERSION));
     byte[] magic = record.clone();
     magic[0] = 'X';
     assertThatThrownBy(() -> Group.fromRecord(magic, sc.w.config))
         .isInstanceOfSatisfying(
-            GroupRecordException.class, e -> assertThat(e.reason()).isEqualTo(GroupRecordException.Reason.CORRUPTED));
-    assertThatThrownBy(() -> Group.fromRecord(new byte[0], sc.w.config)).isInstanceOf(GroupRecordException.class);
+            GroupRecordFormatException.class, e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.CORRUPTED));
+    assertThatThrownBy(() -> Group.fromRecord(new byte[0], sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
   }
 }

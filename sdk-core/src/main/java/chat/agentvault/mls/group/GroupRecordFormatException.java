@@ -5,9 +5,10 @@ import java.util.Objects;
 
 /**
  * Stored group record bytes ({@link Group#toRecord()}) could not be loaded. Nothing was loaded
- * from them; the message never carries key bytes.
+ * from them; the message never carries key bytes. Internal: the public API reports it as {@link
+ * chat.agentvault.mls.GroupRecordException}.
  */
-public final class GroupRecordException extends VaultException {
+public final class GroupRecordFormatException extends VaultException {
   private static final long serialVersionUID = 1L;
 
   /** Why the record was refused. */
@@ -20,12 +21,12 @@ public final class GroupRecordException extends VaultException {
 
   private final Reason reason;
 
-  public GroupRecordException(Reason reason, String message) {
+  public GroupRecordFormatException(Reason reason, String message) {
     super(message);
     this.reason = Objects.requireNonNull(reason, "reason");
   }
 
-  public GroupRecordException(Reason reason, String message, Throwable cause) {
+  public GroupRecordFormatException(Reason reason, String message, Throwable cause) {
     super(message, cause);
     this.reason = Objects.requireNonNull(reason, "reason");
   }
@@ -36,6 +37,6 @@ public final class GroupRecordException extends VaultException {
 
   @Override
   public String toString() {
-    return "GroupRecordException[" + reason + "]: " + getMessage();
+    return "GroupRecordFormatException[" + reason + "]: " + getMessage();
   }
 }
