@@ -49,7 +49,7 @@ import java.util.Objects;
  * opaque init_secret&lt;V&gt;, sender_data_secret&lt;V&gt;, membership_key&lt;V&gt;,
  *        exporter_secret&lt;V&gt;, external_secret&lt;V&gt;, epoch_authenticator&lt;V&gt;;
  * SecretTree secret_tree;                              // SecretTree#writeTo
- * opaque interim_transcript_hash&lt;V&gt;;
+ * opaque interim_transcript_hash&lt;V&gt;;                 // empty at epoch 0 (§8.2)
  * optional&lt;opaque confirmation_tag&lt;V&gt;&gt;;
  * struct { opaque ref&lt;V&gt;; Proposal proposal; Sender sender;
  *          optional&lt;opaque leaf_private_key&lt;V&gt;&gt;; } proposals&lt;V&gt;;  // arrival order
@@ -229,7 +229,11 @@ final class GroupRecord {
       if (s.secretTree.leafCount() < s.tree.leafCount()) {
         throw new DecodeException("secret tree smaller than the ratchet tree");
       }
-      s.interimTranscriptHash = secret(r, h);
+      // §8.2: interim_transcript_hash_[0] = "", so a group at epoch 0 has an empty one.
+      s.interimTranscriptHash = s.context.epoch() == 0 ? r.opaque().toByteArray() : secret(r, h);
+      if (s.interimTranscriptHash.length != 0 && s.interimTranscriptHash.length != h) {
+        throw new DecodeException("interim transcript hash of the wrong length");
+      }
       s.confirmationTag = r.optional(TlsReader::opaque);
       GroupState st = s;
       r.vector(rr -> {

@@ -188,4 +188,18 @@ class GroupRecordTest {
             GroupRecordFormatException.class, e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.CORRUPTED));
     assertThatThrownBy(() -> Group.fromRecord(new byte[0], sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
   }
+  /** Regression: at epoch 0 the interim transcript hash is empty (§8.2); such a record loads. */
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
+  void aNewGroupAtEpochZeroRoundTrips(int suite) {
+    GroupTest.World w = new GroupTest.World(suite, true);
+    Client a = w.members.get(0);
+    assertThat(a.group.epoch()).isZero();
+    byte[] record = a.group.toRecord();
+    a.group = Group.fromRecord(record, w.config);
+    assertThat(a.group.toRecord()).isEqualTo(record);
+    Client b = w.newClient();
+    w.commit(a, List.of(w.addOf(b)), false, List.of(b));
+    w.everyoneTalks();
+  }
 }
