@@ -67,8 +67,23 @@ public final class Group {
     this.state = state;
   }
 
-  /** A commit this member made: the message for the group, a Welcome if members were added, the staged state. */
-  public record CommitOutput(MlsMessage commit, MlsMessage welcome, Processed.StagedCommit staged) {}
+  /**
+   * A commit this member made: the message for the group, a Welcome if members were added, the
+   * staged state, and the leaves it adds (in the new tree) and removes (in the current one).
+   */
+  public record CommitOutput(
+      MlsMessage commit,
+      MlsMessage welcome,
+      Processed.StagedCommit staged,
+      List<Integer> added,
+      List<Integer> removed) {
+    public CommitOutput {
+      java.util.Objects.requireNonNull(commit, "commit");
+      java.util.Objects.requireNonNull(staged, "staged");
+      added = List.copyOf(added);
+      removed = List.copyOf(removed);
+    }
+  }
 
   // ---------------------------------------------------------------- creation and joining
 
@@ -241,26 +256,60 @@ public final class Group {
 
   // ---------------------------------------------------------------- accessors
 
-  /** The current state itself, for tests in this package that forge insider messages. */
   /**
    * This member's whole state as a versioned record ({@link GroupRecord}) for persistence. The
    * record holds every secret of the group: store it encrypted, never log it, wipe it after use.
    */
   public byte[] toRecord() {
-    return GroupRecord.serialize(state);
+    return GroupRecord.serialize(state, null);
+  }
+
+  /**
+   * As {@link #toRecord()}, with {@code pending} (an own commit made on the current state and not
+   * merged yet, or null) stored beside the state: {@link #restore} gives it back, mergeable.
+   *
+   * @throws IllegalArgumentException {@code pending} was not staged on the current state
+   */
+  public byte[] toRecord(CommitOutput pending) {
+    return GroupRecord.serialize(state, pending);
   }
 
   /**
    * A group restored from {@link #toRecord()} bytes; it continues exactly where the saved state
    * was. {@code config} supplies the external PSK lookup and the clock (not stored); the other
-   * settings come from the record.
+   * settings come from the record. A pending commit stored with it is dropped: see {@link #restore}.
    *
    * @throws GroupRecordFormatException CORRUPTED or UNSUPPORTED_VERSION; nothing is restored then
    */
   public static Group fromRecord(byte[] record, GroupConfig config) {
-    return new Group(GroupRecord.parse(record, config));
+    return restore(record, config).group();
   }
 
+  /** A restored group and its pending own commit (null when none was stored). */
+  public record Restored(Group group, CommitOutput pendingCommit) {}
+
+  /**
+   * As {@link #fromRecord}, with the pending own commit stored by {@link #toRecord(CommitOutput)}:
+   * it merges into the restored group ({@link #merge}) exactly as the original would have.
+   *
+   * @throws GroupRecordFormatException CORRUPTED or UNSUPPORTED_VERSION; nothing is restored then
+   */
+  public static Restored restore(byte[] record, GroupConfig config) {
+    GroupRecord.Loaded l = GroupRecord.parse(record, config);
+    return new Restored(new Group(l.state()), l.pending());
+  }
+
+  /** The settings of this member's view of the group. */
+  public GroupConfig config() {
+    return state.config;
+  }
+
+  /** The ReInit committed in the last epoch (the group is then inactive), else null. */
+  public Proposal.ReInit reinit() {
+    return state.reinit;
+  }
+
+  /** The current state itself, for tests in this package that forge insider messages. */
   GroupState stateForTest() {
     return state;
   }
@@ -544,8 +593,9 @@ public final class Group {
       throw new MessageRejectedException(Reason.BAD_SIGNATURE, "confirmation tag invalid (§12.4.2)");
     }
     s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(s.cs, confirmed, got), got);
-    if (applied.reinit) {
+    if (applied.reinit != null) {
       s.active = false;
+      s.reinit = applied.reinit;
     }
     return new Processed.CommitApplied(
         newEpoch, committer, applied.added, applied.removed, applied.updated, new Processed.StagedCommit(base, s));
@@ -1030,10 +1080,11 @@ public final class Group {
     }
     SecretBytes.wipe(commitSecret);
     s.enterEpoch(es, newContext, oldTree, oldContext, TranscriptHashes.interim(cs, confirmed, tag), tag);
-    if (applied.reinit) {
+    if (applied.reinit != null) {
       s.active = false;
+      s.reinit = applied.reinit;
     }
-    return new CommitOutput(message, welcome, new Processed.StagedCommit(base, s));
+    return new CommitOutput(message, welcome, new Processed.StagedCommit(base, s), applied.added, applied.removed);
   }
 
   private static MlsMessage welcome(

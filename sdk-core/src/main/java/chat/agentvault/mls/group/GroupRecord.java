@@ -10,9 +10,13 @@ import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.crypto.UnsupportedCipherSuiteException;
 import chat.agentvault.mls.message.GroupContext;
+import chat.agentvault.mls.message.MlsMessage;
 import chat.agentvault.mls.message.Node;
+import chat.agentvault.mls.message.PrivateMessage;
 import chat.agentvault.mls.message.Proposal;
+import chat.agentvault.mls.message.PublicMessage;
 import chat.agentvault.mls.message.Sender;
+import chat.agentvault.mls.message.Welcome;
 import chat.agentvault.mls.schedule.SecretTree;
 import chat.agentvault.mls.tree.RatchetTree;
 import chat.agentvault.mls.tree.TreeKem;
@@ -33,11 +37,17 @@ import java.util.Objects;
  * ratchets): store it only encrypted (for instance in an {@code
  * EncryptedFileStore}), wipe copies after use, never log it.
  *
- * <p>Format version 1:
+ * <p>Format version 2 (version 1, still read, is the same without {@code reinit} and {@code
+ * pending_commit}):
  *
  * <pre>
  * opaque magic[4] = "AVGS";
- * uint8  version = 1;
+ * uint8  version = 2;
+ * State  state;
+ * optional&lt;PendingCommit&gt; pending_commit;               // v2
+ * opaque checksum[32];                                 // SHA-256 of everything before it
+ *
+ * struct {                                             // State
  * uint16 cipher_suite;
  * bool   private_handshakes; bool ratchet_tree_in_welcome;
  * uint32 out_of_order_tolerance; uint32 max_forward_distance; uint8 past_epochs;
@@ -57,7 +67,15 @@ import java.util.Objects;
  *          SecretTree secret_tree; opaque sender_data_secret&lt;V&gt;; } past_epochs&lt;V&gt;; // newest first
  * struct { uint64 epoch; opaque resumption_psk&lt;V&gt;; } resumption_psks&lt;V&gt;;     // oldest first
  * bool   active;
- * opaque checksum[32];                                 // SHA-256 of everything before it
+ * optional&lt;Proposal&gt; reinit;                         // v2: the ReInit of the last commit
+ * } State;
+ *
+ * struct {                                             // PendingCommit: an own commit, not merged
+ * opaque commit&lt;V&gt;;                                  // the MLSMessage sent
+ * optional&lt;opaque welcome&lt;V&gt;&gt;;                       // its MLSMessage Welcome
+ * uint32 added&lt;V&gt;; uint32 removed&lt;V&gt;;                // leaf indices
+ * State  next;                                         // the state of the new epoch
+ * } PendingCommit;
  * </pre>
  *
  * The functions of {@link GroupConfig} (external PSK lookup, clock) are not stored: {@link #parse}
@@ -67,14 +85,40 @@ import java.util.Objects;
  */
 final class GroupRecord {
   static final byte[] MAGIC = {'A', 'V', 'G', 'S'};
-  static final int VERSION = 1;
+  static final int VERSION = 2;
+  /** The oldest version {@link #parse} reads. */
+  static final int OLDEST_VERSION = 1;
   private static final int CHECKSUM_LENGTH = 32;
 
   private GroupRecord() {}
 
-  static byte[] serialize(GroupState s) {
-    TlsWriter w = new TlsWriter(4096);
-    w.raw(MAGIC).u8(VERSION).u16(s.cs.id());
+  /** A parsed record: the state and, if one was stored, the own commit pending on it. */
+  record Loaded(GroupState state, Group.CommitOutput pending) {}
+
+  /** {@code s} and {@code pending} (null, or an own commit staged on {@code s}) as a record. */
+  static byte[] serialize(GroupState s, Group.CommitOutput pending) {
+    if (pending != null && pending.staged().base != s) {
+      throw new IllegalArgumentException("the pending commit was not staged on this state");
+    }
+    TlsWriter w = new TlsWriter(pending == null ? 4096 : 8192);
+    w.raw(MAGIC).u8(VERSION);
+    writeState(w, s);
+    w.optional(pending, (ww, p) -> {
+      ww.opaque(p.commit().toByteArray());
+      ww.optional(p.welcome(), (www, m) -> www.opaque(m.toByteArray()));
+      ww.vector(p.added(), (www, i) -> www.u32(i));
+      ww.vector(p.removed(), (www, i) -> www.u32(i));
+      writeState(ww, p.staged().next);
+    });
+    byte[] body = w.toByteArray();
+    byte[] out = Arrays.copyOf(body, body.length + CHECKSUM_LENGTH);
+    System.arraycopy(Sha256.hash(body), 0, out, body.length, CHECKSUM_LENGTH);
+    SecretBytes.wipe(body);
+    return out;
+  }
+
+  private static void writeState(TlsWriter w, GroupState s) {
+    w.u16(s.cs.id());
     GroupConfig c = s.config;
     w.bool(c.privateHandshakes()).bool(c.ratchetTreeInWelcome());
     w.u32(c.limits().outOfOrderTolerance()).u32(c.limits().maxForwardDistance()).u8(c.pastEpochs());
@@ -105,11 +149,7 @@ final class GroupRecord {
     });
     w.vector(s.resumptionPsks.entrySet(), (ww, e) -> ww.u64(e.getKey()).opaque(e.getValue()));
     w.bool(s.active);
-    byte[] body = w.toByteArray();
-    byte[] out = Arrays.copyOf(body, body.length + CHECKSUM_LENGTH);
-    System.arraycopy(Sha256.hash(body), 0, out, body.length, CHECKSUM_LENGTH);
-    SecretBytes.wipe(body);
-    return out;
+    w.optional(s.reinit, (ww, ri) -> ri.encode(ww));
   }
 
   private static void writeTree(TlsWriter w, RatchetTree t) {
@@ -127,153 +167,44 @@ final class GroupRecord {
   }
 
   /**
-   * Loads a record of {@link #serialize}; {@code config} supplies what is not stored (external PSK
-   * lookup, clock), the stored settings replace its others.
+   * Loads a record of {@link #serialize} (format version 1 or 2); {@code config} supplies what is
+   * not stored (external PSK lookup, clock), the stored settings replace its others.
    *
    * @throws GroupRecordFormatException UNSUPPORTED_VERSION for another magic-compatible version,
    *     CORRUPTED for anything else wrong
    */
-  static GroupState parse(byte[] record, GroupConfig config) {
+  static Loaded parse(byte[] record, GroupConfig config) {
     Objects.requireNonNull(record, "record");
     Objects.requireNonNull(config, "config");
     if (record.length < MAGIC.length + 1 || !Arrays.equals(Arrays.copyOf(record, MAGIC.length), MAGIC)) {
       throw corrupted("not a group record", null);
     }
     int version = record[MAGIC.length] & 0xff;
-    if (version != VERSION) {
+    if (version < OLDEST_VERSION || version > VERSION) {
       throw new GroupRecordFormatException(
           GroupRecordFormatException.Reason.UNSUPPORTED_VERSION,
-          "group record version " + version + " (this SDK reads " + VERSION + ")");
+          "group record version " + version + " (this SDK reads " + OLDEST_VERSION + " to " + VERSION + ")");
     }
     int bodyLength = record.length - CHECKSUM_LENGTH;
     if (bodyLength <= MAGIC.length + 1) {
       throw corrupted("group record too short", null);
     }
     byte[] body = Arrays.copyOf(record, bodyLength);
-    GroupState s = null;
+    List<GroupState> read = new ArrayList<>(2); // wiped unless returned
     try {
       if (!MessageDigest.isEqual(Sha256.hash(body), Arrays.copyOfRange(record, bodyLength, record.length))) {
         throw corrupted("group record checksum mismatch", null);
       }
       TlsReader r = TlsReader.of(body);
       r.fixed(MAGIC.length + 1);
-      CipherSuite cs = CipherSuites.forId(r.u16());
-      boolean privateHandshakes = r.bool();
-      boolean treeInWelcome = r.bool();
-      long tolerance = r.u32();
-      long forward = r.u32();
-      int pastEpochs = r.u8();
-      if (tolerance > Integer.MAX_VALUE || forward > Integer.MAX_VALUE) {
-        throw new DecodeException("limits out of range");
+      GroupState s = readState(r, config, version, read);
+      Group.CommitOutput pending = null;
+      if (version >= 2) {
+        pending = r.optional(rr -> readPending(rr, s, config, version, read));
       }
-      GroupConfig cfg =
-          new GroupConfig(
-              privateHandshakes,
-              treeInWelcome,
-              config.externalPsks(),
-              config.clockSeconds(),
-              new SecretTree.Limits((int) tolerance, (int) forward),
-              pastEpochs);
-      long ownLeaf = r.u32();
-      byte[] sig = r.opaque().toByteArray();
-      s = new GroupState(cs, cfg, (int) Math.min(ownLeaf, Integer.MAX_VALUE), sig);
-      SecretBytes.wipe(sig);
-      s.context = GroupContext.decode(r);
-      if (s.context.cipherSuite() != cs.id()) {
-        throw new DecodeException("context cipher suite differs");
-      }
-      s.tree = readTree(r, cs);
-      if (ownLeaf >= s.tree.leafCount()) {
-        throw new DecodeException("own leaf outside the tree");
-      }
-      int leafNode = TreeMath.leafToNode((int) ownLeaf);
-      int width = s.tree.nodeWidth();
-      List<Object[]> keyEntries =
-          r.vector(rr -> {
-            long n = rr.u32();
-            byte[] k = rr.opaque().toByteArray();
-            if (n >= width) {
-              SecretBytes.wipe(k);
-              throw new DecodeException("private key node outside the tree");
-            }
-            return new Object[] {(int) n, k};
-          });
-      byte[] leafKey = new byte[0];
-      for (Object[] e : keyEntries) {
-        if ((int) e[0] == leafNode) {
-          leafKey = (byte[]) e[1];
-        }
-      }
-      TreeKem.PrivateKeys keys = new TreeKem.PrivateKeys((int) ownLeaf, leafKey);
-      if (leafKey.length == 0) {
-        keys.remove(leafNode);
-      }
-      List<Integer> seen = new ArrayList<>();
-      for (Object[] e : keyEntries) {
-        if (seen.contains((Integer) e[0])) {
-          throw new DecodeException("duplicate private key node");
-        }
-        seen.add((Integer) e[0]);
-        keys.put((int) e[0], (byte[]) e[1]);
-        SecretBytes.wipe((byte[]) e[1]);
-      }
-      s.keys = keys;
-      int h = cs.hashLength();
-      s.initSecret = secret(r, h);
-      s.senderDataSecret = secret(r, h);
-      s.membershipKey = secret(r, h);
-      s.exporterSecret = secret(r, h);
-      s.externalSecret = secret(r, h);
-      s.epochAuthenticator = secret(r, h);
-      s.secretTree = SecretTree.readFrom(r, cs, cfg.limits());
-      if (s.secretTree.leafCount() < s.tree.leafCount()) {
-        throw new DecodeException("secret tree smaller than the ratchet tree");
-      }
-      // §8.2: interim_transcript_hash_[0] = "", so a group at epoch 0 has an empty one.
-      s.interimTranscriptHash = s.context.epoch() == 0 ? r.opaque().toByteArray() : secret(r, h);
-      if (s.interimTranscriptHash.length != 0 && s.interimTranscriptHash.length != h) {
-        throw new DecodeException("interim transcript hash of the wrong length");
-      }
-      s.confirmationTag = r.optional(TlsReader::opaque);
-      GroupState st = s;
-      r.vector(rr -> {
-        Bytes ref = rr.opaque();
-        Proposal p = Proposal.decode(rr);
-        Sender sender = Sender.decode(rr);
-        Bytes leafPriv = rr.optional(TlsReader::opaque);
-        if (st.proposals.containsKey(ref)) {
-          throw new DecodeException("duplicate proposal reference");
-        }
-        st.proposals.put(ref, new GroupState.PendingProposal(p, sender, leafPriv == null ? null : leafPriv.toByteArray()));
-        return ref;
-      });
-      r.vector(rr -> {
-        GroupContext ctx = GroupContext.decode(rr);
-        RatchetTree t = readTree(rr, cs);
-        SecretTree sec = SecretTree.readFrom(rr, cs, cfg.limits());
-        byte[] sds = secret(rr, h);
-        st.past.addLast(new GroupState.PastEpoch(ctx, t, sec, sds));
-        return ctx;
-      });
-      if (s.past.size() > cfg.pastEpochs()) {
-        throw new DecodeException("more past epochs than configured");
-      }
-      r.vector(rr -> {
-        long epoch = rr.u64();
-        byte[] psk = secret(rr, h);
-        if (st.resumptionPsks.put(epoch, psk) != null) {
-          throw new DecodeException("duplicate resumption PSK epoch");
-        }
-        return epoch;
-      });
-      if (s.resumptionPsks.size() > GroupState.RESUMPTION_PSK_WINDOW) {
-        throw new DecodeException("too many resumption PSKs");
-      }
-      s.active = r.bool();
       r.finish();
-      GroupState done = s;
-      s = null;
-      return done;
+      read.clear();
+      return new Loaded(s, pending);
     } catch (DecodeException
         | UnsupportedCipherSuiteException
         | chat.agentvault.MessageRejectedException
@@ -285,10 +216,170 @@ final class GroupRecord {
       throw corrupted("group record does not decode", e);
     } finally {
       SecretBytes.wipe(body);
-      if (s != null) {
+      for (GroupState s : read) {
         wipe(s);
       }
     }
+  }
+
+  private static Group.CommitOutput readPending(
+      TlsReader r, GroupState base, GroupConfig config, int version, List<GroupState> read) {
+    MlsMessage commit = TlsReader.decodeAll(r.opaque(), MlsMessage::decode);
+    if (!(commit.body() instanceof PublicMessage) && !(commit.body() instanceof PrivateMessage)) {
+      throw new DecodeException("pending commit is not a PublicMessage or PrivateMessage");
+    }
+    MlsMessage welcome = r.optional(rr -> TlsReader.decodeAll(rr.opaque(), MlsMessage::decode));
+    if (welcome != null && !(welcome.body() instanceof Welcome)) {
+      throw new DecodeException("pending commit's Welcome is not a Welcome");
+    }
+    List<Integer> added = r.vector(GroupRecord::leafIndex);
+    List<Integer> removed = r.vector(GroupRecord::leafIndex);
+    GroupState next = readState(r, config, version, read);
+    if (next.cs != base.cs
+        || next.ownLeaf != base.ownLeaf
+        || !next.groupId().equals(base.groupId())
+        || next.epoch() != base.epoch() + 1) {
+      throw new DecodeException("pending commit does not follow the stored state");
+    }
+    return new Group.CommitOutput(commit, welcome, new Processed.StagedCommit(base, next), added, removed);
+  }
+
+  private static int leafIndex(TlsReader r) {
+    long i = r.u32();
+    if (i > Integer.MAX_VALUE) {
+      throw new DecodeException("leaf index out of range");
+    }
+    return (int) i;
+  }
+
+  /** One State; added to {@code read} as soon as it holds secrets, so a failure wipes it. */
+  private static GroupState readState(TlsReader r, GroupConfig config, int version, List<GroupState> read) {
+    CipherSuite cs = CipherSuites.forId(r.u16());
+    boolean privateHandshakes = r.bool();
+    boolean treeInWelcome = r.bool();
+    long tolerance = r.u32();
+    long forward = r.u32();
+    int pastEpochs = r.u8();
+    if (tolerance > Integer.MAX_VALUE || forward > Integer.MAX_VALUE) {
+      throw new DecodeException("limits out of range");
+    }
+    GroupConfig cfg =
+        new GroupConfig(
+            privateHandshakes,
+            treeInWelcome,
+            config.externalPsks(),
+            config.clockSeconds(),
+            new SecretTree.Limits((int) tolerance, (int) forward),
+            pastEpochs);
+    long ownLeaf = r.u32();
+    byte[] sig = r.opaque().toByteArray();
+    GroupState s = new GroupState(cs, cfg, (int) Math.min(ownLeaf, Integer.MAX_VALUE), sig);
+    read.add(s);
+    SecretBytes.wipe(sig);
+    s.context = GroupContext.decode(r);
+    if (s.context.cipherSuite() != cs.id()) {
+      throw new DecodeException("context cipher suite differs");
+    }
+    s.tree = readTree(r, cs);
+    if (ownLeaf >= s.tree.leafCount()) {
+      throw new DecodeException("own leaf outside the tree");
+    }
+    int leafNode = TreeMath.leafToNode((int) ownLeaf);
+    int width = s.tree.nodeWidth();
+    List<Object[]> keyEntries =
+        r.vector(rr -> {
+          long n = rr.u32();
+          byte[] k = rr.opaque().toByteArray();
+          if (n >= width) {
+            SecretBytes.wipe(k);
+            throw new DecodeException("private key node outside the tree");
+          }
+          return new Object[] {(int) n, k};
+        });
+    byte[] leafKey = new byte[0];
+    for (Object[] e : keyEntries) {
+      if ((int) e[0] == leafNode) {
+        leafKey = (byte[]) e[1];
+      }
+    }
+    TreeKem.PrivateKeys keys = new TreeKem.PrivateKeys((int) ownLeaf, leafKey);
+    if (leafKey.length == 0) {
+      keys.remove(leafNode);
+    }
+    List<Integer> seen = new ArrayList<>();
+    for (Object[] e : keyEntries) {
+      if (seen.contains((Integer) e[0])) {
+        throw new DecodeException("duplicate private key node");
+      }
+      seen.add((Integer) e[0]);
+      keys.put((int) e[0], (byte[]) e[1]);
+      SecretBytes.wipe((byte[]) e[1]);
+    }
+    s.keys = keys;
+    int h = cs.hashLength();
+    s.initSecret = secret(r, h);
+    s.senderDataSecret = secret(r, h);
+    s.membershipKey = secret(r, h);
+    s.exporterSecret = secret(r, h);
+    s.externalSecret = secret(r, h);
+    s.epochAuthenticator = secret(r, h);
+    s.secretTree = SecretTree.readFrom(r, cs, cfg.limits());
+    if (s.secretTree.leafCount() < s.tree.leafCount()) {
+      throw new DecodeException("secret tree smaller than the ratchet tree");
+    }
+    // §8.2: interim_transcript_hash_[0] = "", so a group at epoch 0 has an empty one.
+    s.interimTranscriptHash = s.context.epoch() == 0 ? r.opaque().toByteArray() : secret(r, h);
+    if (s.interimTranscriptHash.length != 0 && s.interimTranscriptHash.length != h) {
+      throw new DecodeException("interim transcript hash of the wrong length");
+    }
+    s.confirmationTag = r.optional(TlsReader::opaque);
+    GroupState st = s;
+    r.vector(rr -> {
+      Bytes ref = rr.opaque();
+      Proposal p = Proposal.decode(rr);
+      Sender sender = Sender.decode(rr);
+      Bytes leafPriv = rr.optional(TlsReader::opaque);
+      if (st.proposals.containsKey(ref)) {
+        throw new DecodeException("duplicate proposal reference");
+      }
+      st.proposals.put(
+          ref, new GroupState.PendingProposal(p, sender, leafPriv == null ? null : leafPriv.toByteArray()));
+      return ref;
+    });
+    r.vector(rr -> {
+      GroupContext ctx = GroupContext.decode(rr);
+      RatchetTree t = readTree(rr, cs);
+      SecretTree sec = SecretTree.readFrom(rr, cs, cfg.limits());
+      byte[] sds = secret(rr, h);
+      st.past.addLast(new GroupState.PastEpoch(ctx, t, sec, sds));
+      return ctx;
+    });
+    if (s.past.size() > cfg.pastEpochs()) {
+      throw new DecodeException("more past epochs than configured");
+    }
+    r.vector(rr -> {
+      long epoch = rr.u64();
+      byte[] psk = secret(rr, h);
+      if (st.resumptionPsks.put(epoch, psk) != null) {
+        throw new DecodeException("duplicate resumption PSK epoch");
+      }
+      return epoch;
+    });
+    if (s.resumptionPsks.size() > GroupState.RESUMPTION_PSK_WINDOW) {
+      throw new DecodeException("too many resumption PSKs");
+    }
+    s.active = r.bool();
+    if (version >= 2) {
+      Proposal ri = r.optional(Proposal::decode);
+      if (ri != null && !(ri instanceof Proposal.ReInit)) {
+        throw new DecodeException("reinit is not a ReInit proposal");
+      }
+      s.reinit = (Proposal.ReInit) ri;
+      if (s.reinit != null && s.active) {
+        throw new DecodeException("an active group with a committed ReInit");
+      }
+    }
+    return s;
   }
 
   private static byte[] secret(TlsReader r, int length) {

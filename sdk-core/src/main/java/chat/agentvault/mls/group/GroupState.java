@@ -54,6 +54,11 @@ final class GroupState {
   final LinkedHashMap<Long, byte[]> resumptionPsks = new LinkedHashMap<>();
   /** False after this member was removed, or after a ReInit commit (§12.4.2). */
   boolean active = true;
+  /**
+   * The ReInit proposal of the commit that started this epoch (§11.2), else null: the group is
+   * then inactive and waits for the new group's Welcome.
+   */
+  Proposal.ReInit reinit;
 
   /**
    * A stored proposal; {@code leafPriv} is the HPKE private key of an own Update's new leaf (null
@@ -98,6 +103,7 @@ final class GroupState {
     }
     resumptionPsks.forEach((k, v) -> c.resumptionPsks.put(k, v.clone()));
     c.active = active;
+    c.reinit = reinit;
     return c;
   }
 

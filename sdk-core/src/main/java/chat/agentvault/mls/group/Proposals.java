@@ -42,7 +42,8 @@ final class Proposals {
     final List<PskSecret.Psk> psks = new ArrayList<>();
     final List<PreSharedKeyId> pskIds = new ArrayList<>();
     boolean pathRequired;
-    boolean reinit;
+    /** The committed ReInit, if the list is one (§12.2: then it is the only proposal). */
+    Proposal.ReInit reinit;
   }
 
   static void fail(String why) {
@@ -58,7 +59,7 @@ final class Proposals {
     Applied out = new Applied();
     out.extensions = s.context.extensions();
     int gce = 0;
-    boolean reinit = false;
+    Proposal.ReInit reinit = null;
     Set<Integer> touched = new HashSet<>();
     Set<PreSharedKeyId> pskSeen = new HashSet<>();
     for (Resolved r : list) {
@@ -73,8 +74,8 @@ final class Proposals {
           fail("more than one GroupContextExtensions proposal (§12.2)");
         }
         out.extensions = g.extensions();
-      } else if (p instanceof Proposal.ReInit) {
-        reinit = true;
+      } else if (p instanceof Proposal.ReInit ri) {
+        reinit = ri;
       } else if (p instanceof Proposal.ExternalInit) {
         fail("ExternalInit in a regular commit (§12.2)");
       } else if (p instanceof Proposal.Update) {
@@ -104,7 +105,7 @@ final class Proposals {
         }
       }
     }
-    if (reinit && list.size() != 1) {
+    if (reinit != null && list.size() != 1) {
       fail("ReInit together with other proposals (§12.2)");
     }
     out.reinit = reinit;

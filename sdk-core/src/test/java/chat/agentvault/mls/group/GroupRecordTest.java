@@ -175,18 +175,111 @@ class GroupRecordTest {
   void otherVersionAndMagicAreRefused(int suite) {
     Scenario sc = new Scenario(suite);
     byte[] record = sc.c.group.toRecord();
-    byte[] v2 = record.clone();
-    v2[4] = 2;
-    assertThatThrownBy(() -> Group.fromRecord(v2, sc.w.config))
-        .isInstanceOfSatisfying(
-            GroupRecordFormatException.class,
-            e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.UNSUPPORTED_VERSION));
+    assertThat(record[4]).isEqualTo((byte) GroupRecord.VERSION);
+    for (int version : List.of(0, GroupRecord.VERSION + 1, 255)) {
+      byte[] other = record.clone();
+      other[4] = (byte) version;
+      assertThatThrownBy(() -> Group.fromRecord(other, sc.w.config))
+          .isInstanceOfSatisfying(
+              GroupRecordFormatException.class,
+              e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.UNSUPPORTED_VERSION));
+    }
     byte[] magic = record.clone();
     magic[0] = 'X';
     assertThatThrownBy(() -> Group.fromRecord(magic, sc.w.config))
         .isInstanceOfSatisfying(
             GroupRecordFormatException.class, e -> assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.CORRUPTED));
     assertThatThrownBy(() -> Group.fromRecord(new byte[0], sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
+  }
+  /** c's own commit adding d, made on the scenario's state: pending, not merged. */
+  private static Group.CommitOutput pendingAdd(Scenario sc, Client d) {
+    return sc.c.group.commit(List.of(sc.w.addOf(d)), true);
+  }
+
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
+  void pendingOwnCommitSurvivesTheRecordAndMerges(int suite) {
+    Scenario sc = new Scenario(suite);
+    GroupTest.World w = sc.w;
+    Client c = sc.c;
+    Client d = w.newClient();
+    Group.CommitOutput out = pendingAdd(sc, d);
+    byte[] record = c.group.toRecord(out);
+    assertThat(record.length).isGreaterThan(c.group.toRecord().length);
+    c.group = null; // restart
+
+    Group.Restored restored = Group.restore(record, w.config);
+    Group.CommitOutput pending = restored.pendingCommit();
+    assertThat(pending).isNotNull();
+    assertThat(pending.commit().toByteArray()).isEqualTo(out.commit().toByteArray());
+    assertThat(pending.welcome().toByteArray()).isEqualTo(out.welcome().toByteArray());
+    assertThat(pending.added()).isEqualTo(out.added());
+    assertThat(pending.removed()).isEqualTo(out.removed());
+    assertThat(restored.group().toRecord(pending)).as("round trip").isEqualTo(record);
+    assertThat(Group.fromRecord(record, w.config).toRecord()).as("fromRecord drops it").isEqualTo(
+        restored.group().toRecord());
+    c.group = restored.group();
+
+    // Application messages read while the commit is pending stay consumed after the merge.
+    assertThat(receive(c, sc.delayed)).isEqualTo(text("two"));
+    c.group.merge(pending.staged());
+    assertThatThrownBy(() -> c.group.process(sc.delayed)).isInstanceOf(chat.agentvault.MessageRejectedException.class);
+    for (Client m : w.members) {
+      if (m != c) {
+        m.group.merge(((Processed.CommitApplied) m.group.process(out.commit())).staged());
+      }
+    }
+    d.join(pending.welcome(), w.config);
+    w.members.add(d);
+    w.checkAgreement();
+    w.everyoneTalks();
+  }
+
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
+  void pendingOwnCommitDiscardedAfterARestart(int suite) {
+    Scenario sc = new Scenario(suite);
+    GroupTest.World w = sc.w;
+    Client c = sc.c;
+    Group.CommitOutput out = pendingAdd(sc, w.newClient());
+    Group.Restored restored = Group.restore(c.group.toRecord(out), w.config);
+    // The delivery service ordered a's commit first: c drops its own and follows a's.
+    c.group = restored.group();
+    Group.Restored again = Group.restore(c.group.toRecord(), w.config);
+    assertThat(again.pendingCommit()).isNull();
+    c.group = again.group();
+    w.commit(sc.a, List.of(), true, List.of());
+    w.everyoneTalks();
+    // A pending commit of an older state is not written with the current one.
+    assertThatThrownBy(() -> c.group.toRecord(restored.pendingCommit())).isInstanceOf(IllegalArgumentException.class);
+  }
+
+  @ParameterizedTest(name = "suite {0}")
+  @ValueSource(ints = {1, 3})
+  void recordsWithAPendingCommitRefuseTruncationsAndFlips(int suite) {
+    Scenario sc = new Scenario(suite);
+    byte[] record = sc.c.group.toRecord(pendingAdd(sc, sc.w.newClient()));
+    for (int n = 0; n < record.length; n += 3) {
+      byte[] cut = Arrays.copyOf(record, n);
+      assertThatThrownBy(() -> Group.restore(cut, sc.w.config)).isInstanceOf(GroupRecordFormatException.class);
+    }
+    int body = record.length - 32;
+    Random rnd = new Random(200 + suite);
+    int loaded = 0;
+    for (int i = 0; i < 1500; i++) {
+      byte[] f = Arrays.copyOf(record, body);
+      // Flip inside the pending commit (the second half of the record).
+      f[body / 2 + rnd.nextInt(body - body / 2)] ^= (byte) (1 << rnd.nextInt(8));
+      byte[] withSum = Arrays.copyOf(f, record.length);
+      System.arraycopy(Sha256.hash(f), 0, withSum, body, 32);
+      try {
+        Group.restore(withSum, sc.w.config);
+        loaded++;
+      } catch (GroupRecordFormatException e) {
+        assertThat(e.reason()).isEqualTo(GroupRecordFormatException.Reason.CORRUPTED);
+      }
+    }
+    assertThat(loaded).isLessThan(1500);
   }
   /** Regression: at epoch 0 the interim transcript hash is empty (§8.2); such a record loads. */
   @ParameterizedTest(name = "suite {0}")
@@ -199,7 +292,13 @@ class GroupRecordTest {
     a.group = Group.fromRecord(record, w.config);
     assertThat(a.group.toRecord()).isEqualTo(record);
     Client b = w.newClient();
-    w.commit(a, List.of(w.addOf(b)), false, List.of(b));
+    Group.CommitOutput out = a.group.commit(List.of(w.addOf(b)), false);
+    Group.Restored restored = Group.restore(a.group.toRecord(out), w.config);
+    a.group = restored.group();
+    a.group.merge(restored.pendingCommit().staged());
+    b.join(restored.pendingCommit().welcome(), w.config);
+    w.members.add(b);
+    w.checkAgreement();
     w.everyoneTalks();
   }
 }
