@@ -123,7 +123,8 @@ public final class Group {
    * extension, else null.
    *
    * @throws MessageRejectedException MALFORMED (not for this KeyPackage, unknown PSK, invalid tree,
-   *     ...), DECRYPT_FAILED, BAD_SIGNATURE (GroupInfo signature or confirmation tag)
+   *     ...), DECRYPT_FAILED, BAD_SIGNATURE (GroupInfo signature or confirmation tag), WRONG_EPOCH
+   *     (the Welcome resumes a group, §11.2 and §11.3: use the overload with the previous groups)
    */
   public static Group join(
       Welcome welcome,
@@ -133,7 +134,35 @@ public final class Group {
       byte[] signaturePriv,
       List<Node> ratchetTree,
       GroupConfig config) {
-    OpenedWelcome opened = openWelcome(welcome, keyPackage, initPriv, config.externalPsks());
+    return join(welcome, keyPackage, initPriv, encryptionPriv, signaturePriv, ratchetTree, config, id -> null);
+  }
+
+  /**
+   * As {@link #join(Welcome, KeyPackage, byte[], byte[], byte[], List, GroupConfig)}, for a Welcome
+   * that may resume one of this member's groups: {@code previousGroups} gives this member's group of
+   * a group id, or null. A resumption PSK of usage reinit or branch in the GroupSecrets is taken from
+   * that group and the new group is checked against it (§12.4.3.1): at most one such PSK, the new
+   * group at epoch 1; for reinit, the old group's last commit held a ReInit, the PSK is of the old
+   * group's last epoch, the new group's group id, version, cipher suite and extensions are the
+   * ReInit's and its members (by credential) are exactly the old group's; for branch, version and
+   * cipher suite are the old group's, the group id is another, and every member of the new group is
+   * a member of the old group in the PSK's epoch.
+   *
+   * @throws MessageRejectedException as the other overload; WRONG_EPOCH when the resumed group is
+   *     not among {@code previousGroups}, or the PSK's epoch is not kept (or, for reinit, not the
+   *     old group's last); MALFORMED when a check above fails
+   */
+  public static Group join(
+      Welcome welcome,
+      KeyPackage keyPackage,
+      byte[] initPriv,
+      byte[] encryptionPriv,
+      byte[] signaturePriv,
+      List<Node> ratchetTree,
+      GroupConfig config,
+      Function<Bytes, Group> previousGroups) {
+    Resumption resumed = new Resumption(previousGroups);
+    OpenedWelcome opened = openWelcome(welcome, keyPackage, initPriv, config.externalPsks(), resumed::psk);
     CipherSuite cs = CipherSuites.forId(welcome.cipherSuite());
     GroupSecrets gs = opened.secrets();
     GroupInfo gi = opened.groupInfo();
@@ -173,6 +202,7 @@ public final class Group {
     if (myLeaf < 0) {
       throw new MessageRejectedException(Reason.MALFORMED, "own LeafNode not in the tree");
     }
+    resumed.check(ctx, tree);
     GroupState s = new GroupState(cs, config, myLeaf, signaturePriv);
     s.tree = tree;
     s.context = ctx;
@@ -215,10 +245,21 @@ public final class Group {
 
   /**
    * Decrypts the GroupSecrets meant for {@code keyPackage} and the GroupInfo of a Welcome
-   * (§12.4.3.1, first steps). External PSKs come from {@code externalPsks}.
+   * (§12.4.3.1, first steps). External PSKs come from {@code externalPsks}; a Welcome with a
+   * resumption PSK is refused (WRONG_EPOCH: see {@link #join(Welcome, KeyPackage, byte[], byte[],
+   * byte[], List, GroupConfig, Function)}).
    */
   public static OpenedWelcome openWelcome(
       Welcome welcome, KeyPackage keyPackage, byte[] initPriv, Function<Bytes, byte[]> externalPsks) {
+    return openWelcome(welcome, keyPackage, initPriv, externalPsks, new Resumption(id -> null)::psk);
+  }
+
+  private static OpenedWelcome openWelcome(
+      Welcome welcome,
+      KeyPackage keyPackage,
+      byte[] initPriv,
+      Function<Bytes, byte[]> externalPsks,
+      Function<PreSharedKeyId, byte[]> resumptionPsks) {
     if (welcome.cipherSuite() != keyPackage.cipherSuite()) {
       throw new MessageRejectedException(Reason.MALFORMED, "Welcome cipher suite differs from the KeyPackage's");
     }
@@ -230,20 +271,259 @@ public final class Group {
       if (!seen.add(id)) {
         throw new MessageRejectedException(Reason.MALFORMED, "the same PSK twice in GroupSecrets");
       }
-      if (id.pskType() != Codes.PSK_EXTERNAL) {
-        throw new MessageRejectedException(Reason.MALFORMED, "resumption PSK not available to a joiner");
+      if (id.pskNonce().length() != cs.hashLength()) {
+        throw new MessageRejectedException(Reason.MALFORMED, "psk_nonce length is not Nh (§8.4)");
       }
-      byte[] v = externalPsks.apply(id.pskId());
-      if (v == null) {
-        throw new MessageRejectedException(Reason.MALFORMED, "external PSK not available");
+      byte[] v;
+      if (id.pskType() == Codes.PSK_EXTERNAL) {
+        v = externalPsks.apply(id.pskId());
+        if (v == null) {
+          throw new MessageRejectedException(Reason.MALFORMED, "external PSK not available");
+        }
+        v = v.clone();
+      } else {
+        v = resumptionPsks.apply(id);
       }
-      psks.add(new PskSecret.Psk(id, v.clone()));
+      psks.add(new PskSecret.Psk(id, v));
     }
     byte[] pskSecret = PskSecret.compute(cs, psks);
     byte[] joiner = gs.joinerSecret().toByteArray();
     GroupInfo gi = Welcomes.decryptGroupInfo(cs, welcome, joiner, pskSecret);
     SecretBytes.wipe(joiner);
     return new OpenedWelcome(gs, gi, pskSecret);
+  }
+
+  /**
+   * The resumption PSK a joiner finds in a Welcome's GroupSecrets (§8.6): taken from this member's
+   * group it names, then the new group is checked against that group (§12.4.3.1, §11.2, §11.3).
+   */
+  private static final class Resumption {
+    private final Function<Bytes, Group> previousGroups;
+    private PreSharedKeyId id;
+    private Group old;
+
+    Resumption(Function<Bytes, Group> previousGroups) {
+      this.previousGroups = previousGroups;
+    }
+
+    /** The secret of a resumption PSK of the GroupSecrets; refuses what a joiner cannot use. */
+    byte[] psk(PreSharedKeyId psk) {
+      if (psk.usage() != Codes.RESUMPTION_REINIT && psk.usage() != Codes.RESUMPTION_BRANCH) {
+        throw new MessageRejectedException(
+            Reason.MALFORMED, "resumption PSK of usage application in a Welcome: a joiner has none");
+      }
+      if (id != null) {
+        throw new MessageRejectedException(
+            Reason.MALFORMED, "more than one resumption PSK of usage reinit or branch (§12.4.3.1)");
+      }
+      Group g = previousGroups.apply(psk.pskGroupId());
+      if (g == null || !g.groupId().equals(psk.pskGroupId())) {
+        throw new MessageRejectedException(
+            Reason.WRONG_EPOCH, "the Welcome resumes a group this member does not have (§11.2, §11.3)");
+      }
+      byte[] v = g.state.resumptionPsks.get(psk.pskEpoch());
+      if (v == null) {
+        throw new MessageRejectedException(
+            Reason.WRONG_EPOCH, "resumption PSK of an epoch of the old group that is not kept (§8.6)");
+      }
+      id = psk;
+      old = g;
+      return v.clone();
+    }
+
+    /** §12.4.3.1, last step: the new group (context, tree) against the resumed one. */
+    void check(GroupContext ctx, RatchetTree tree) {
+      if (id == null) {
+        return;
+      }
+      if (ctx.epoch() != 1) {
+        throw new MessageRejectedException(
+            Reason.MALFORMED, "a group resuming another by reinit or branch must start at epoch 1 (§12.4.3.1)");
+      }
+      GroupState o = old.state;
+      if (id.usage() == Codes.RESUMPTION_REINIT) {
+        Proposal.ReInit ri = o.reinit;
+        if (ri == null) {
+          throw new MessageRejectedException(
+              Reason.MALFORMED, "reinit PSK, but the old group's last commit has no ReInit (§12.4.3.1)");
+        }
+        if (id.pskEpoch() != o.epoch()) {
+          throw new MessageRejectedException(
+              Reason.WRONG_EPOCH, "reinit PSK not of the old group's last epoch (§11.2)");
+        }
+        if (!ctx.groupId().equals(ri.groupId())
+            || ctx.version() != ri.version()
+            || ctx.cipherSuite() != ri.cipherSuite()
+            || !ctx.extensions().equals(ri.extensions())) {
+          throw new MessageRejectedException(
+              Reason.MALFORMED,
+              "the new group's group id, version, cipher suite or extensions differ from the ReInit (§11.2)");
+        }
+        // §12.4.3.1 asks that every old member be in the new group; §11.2 that the creator keep the
+        // membership: anything else is refused.
+        if (!credentialCounts(tree).equals(credentialCounts(o.tree))) {
+          throw new MessageRejectedException(
+              Reason.MALFORMED, "the new group's members are not the old group's (§11.2)");
+        }
+      } else {
+        if (ctx.version() != o.context.version() || ctx.cipherSuite() != o.cs.id()) {
+          throw new MessageRejectedException(
+              Reason.MALFORMED, "a branch changes the protocol version or cipher suite (§11.3)");
+        }
+        if (ctx.groupId().equals(o.groupId())) {
+          throw new MessageRejectedException(Reason.MALFORMED, "a branch with the old group's group id");
+        }
+        RatchetTree then = treeOfEpoch(o, id.pskEpoch());
+        if (then == null) {
+          throw new MessageRejectedException(
+              Reason.WRONG_EPOCH, "the membership of the branched epoch is not kept");
+        }
+        if (!credentialCounts(then).keySet().containsAll(credentialCounts(tree).keySet())) {
+          throw new MessageRejectedException(
+              Reason.MALFORMED, "a member of the branch is not a member of the old group (§11.3)");
+        }
+      }
+    }
+  }
+
+  private static RatchetTree treeOfEpoch(GroupState s, long epoch) {
+    if (s.epoch() == epoch) {
+      return s.tree;
+    }
+    GroupState.PastEpoch p = s.pastEpoch(epoch);
+    return p == null ? null : p.tree();
+  }
+
+  /**
+   * How many leaves present each credential: members match across groups by credential (§11.2,
+   * §11.3 leave the equivalence to the application; this SDK's is credential equality).
+   */
+  private static Map<Credential, Integer> credentialCounts(RatchetTree tree) {
+    Map<Credential, Integer> m = new java.util.HashMap<>();
+    for (int leaf : tree.members()) {
+      m.merge(tree.leaf(leaf).credential(), 1, Integer::sum);
+    }
+    return m;
+  }
+
+  private static Map<Credential, Integer> credentialCounts(KeyPackage own, List<KeyPackage> others) {
+    Map<Credential, Integer> m = new java.util.HashMap<>();
+    m.merge(own.leafNode().credential(), 1, Integer::sum);
+    for (KeyPackage kp : others) {
+      m.merge(kp.leafNode().credential(), 1, Integer::sum);
+    }
+    return m;
+  }
+
+  // ---------------------------------------------------------------- successor groups (§11.2, §11.3)
+
+  /**
+   * A new group that resumes this one: its creator's state at epoch 0 and the initial commit (Adds
+   * of the other members and the resumption PSK), staged: merge it once the delivery service took
+   * it, and send the Welcome.
+   */
+  public record Successor(Group group, CommitOutput commit) {}
+
+  /**
+   * Creates the group a committed ReInit asks for (§11.2, §12.4.2): group id, version, cipher suite
+   * and extensions of the ReInit, this member from {@code own} (a KeyPackage of the new cipher
+   * suite, with its private keys), the other members of this group from {@code others} (fresh
+   * KeyPackages), and a resumption PSK of usage reinit of this group's last epoch in the Welcome.
+   * Any member of this group may do it, the committer of the ReInit or another.
+   *
+   * @throws IllegalStateException no ReInit was committed (this group is not waiting for it)
+   * @throws IllegalArgumentException {@code own} is not of the ReInit's cipher suite, the ReInit's
+   *     version is not supported, or the members ({@code own} and {@code others}, by credential) are
+   *     not exactly this group's
+   * @throws MessageRejectedException a KeyPackage of {@code others} is invalid (§10.1)
+   */
+  public Successor reinitialize(KeyPackage own, byte[] encryptionPriv, byte[] signaturePriv, List<KeyPackage> others) {
+    Proposal.ReInit ri = state.reinit;
+    if (ri == null) {
+      throw new IllegalStateException("no ReInit was committed: this group is not waiting for reinitialisation");
+    }
+    if (ri.version() != Codes.MLS10) {
+      throw new IllegalArgumentException("ReInit to an unsupported protocol version " + ri.version());
+    }
+    if (!credentialCounts(own, others).equals(credentialCounts(state.tree))) {
+      throw new IllegalArgumentException("the members of the new group must be this group's (§11.2)");
+    }
+    return successor(
+        Codes.RESUMPTION_REINIT, state.epoch(), ri.cipherSuite(), ri.groupId(), ri.extensions(), own,
+        encryptionPriv, signaturePriv, others);
+  }
+
+  /**
+   * Creates a subgroup of this group (§11.3): same version, cipher suite and extensions, group id
+   * {@code newGroupId}, this member from {@code own}, some other members of this group from {@code
+   * others} (fresh KeyPackages), and a resumption PSK of usage branch of the current epoch in the
+   * Welcome. This group is unchanged.
+   *
+   * @throws IllegalArgumentException {@code newGroupId} is this group's, {@code own} is of another
+   *     cipher suite, or a KeyPackage's credential is not one of this group's members
+   * @throws MessageRejectedException a KeyPackage of {@code others} is invalid (§10.1)
+   */
+  public Successor branch(
+      Bytes newGroupId, KeyPackage own, byte[] encryptionPriv, byte[] signaturePriv, List<KeyPackage> others) {
+    checkActive();
+    if (newGroupId.equals(state.groupId())) {
+      throw new IllegalArgumentException("a branch needs a group id of its own");
+    }
+    if (!credentialCounts(state.tree).keySet().containsAll(credentialCounts(own, others).keySet())) {
+      throw new IllegalArgumentException("every member of a branch must be a member of this group (§11.3)");
+    }
+    return successor(
+        Codes.RESUMPTION_BRANCH, state.epoch(), state.cs.id(), newGroupId, state.context.extensions(), own,
+        encryptionPriv, signaturePriv, others);
+  }
+
+  /**
+   * The successor group and its initial commit with a resumption PSK of {@code usage} of this
+   * group's epoch {@code pskEpoch}; no checks of membership or parameters (tests forge with it).
+   */
+  Successor successor(
+      int usage,
+      long pskEpoch,
+      int cipherSuite,
+      Bytes groupId,
+      List<Extension> extensions,
+      KeyPackage own,
+      byte[] encryptionPriv,
+      byte[] signaturePriv,
+      List<KeyPackage> others) {
+    if (own.cipherSuite() != cipherSuite || own.version() != Codes.MLS10) {
+      throw new IllegalArgumentException("own KeyPackage not of the new group's cipher suite " + cipherSuite);
+    }
+    byte[] secret = state.resumptionPsks.get(pskEpoch);
+    if (secret == null) {
+      throw new IllegalArgumentException("no resumption PSK kept for epoch " + pskEpoch);
+    }
+    CipherSuite cs = CipherSuites.forId(cipherSuite);
+    Group g = create(cs, groupId, own.leafNode(), encryptionPriv, signaturePriv, extensions, state.config);
+    PreSharedKeyId id =
+        PreSharedKeyId.resumption(usage, state.groupId(), pskEpoch, Bytes.wrap(Csprng.randomBytes(cs.hashLength())));
+    List<Proposal> byValue = new ArrayList<>();
+    for (KeyPackage kp : others) {
+      byValue.add(new Proposal.Add(kp));
+    }
+    byValue.add(new Proposal.PreSharedKey(id));
+    return new Successor(g, g.commitResuming(byValue, new PskSecret.Psk(id, secret.clone())));
+  }
+
+  /**
+   * Commits {@code byValue} only, where {@code psk} (of usage reinit or branch, from another group)
+   * may be injected by a PreSharedKey proposal: the initial commit of a successor group.
+   */
+  CommitOutput commitResuming(List<Proposal> byValue, PskSecret.Psk psk) {
+    checkActive();
+    GroupState s = state.copy();
+    List<Commit.ProposalOrRef> pors = new ArrayList<>();
+    List<Proposals.Resolved> list = new ArrayList<>();
+    for (Proposal p : byValue) {
+      pors.add(Commit.ProposalOrRef.of(p));
+      list.add(new Proposals.Resolved(p, Sender.member(s.ownLeaf), null));
+    }
+    return commitList(s, pors, list, false, psk, s.config.privateHandshakes(), s.config.ratchetTreeInWelcome());
   }
 
   static Bytes keyPackageRef(CipherSuite cs, KeyPackage kp) {
@@ -385,8 +665,11 @@ public final class Group {
    * @throws MessageRejectedException the state is unchanged
    */
   public Processed process(MlsMessage message) {
-    checkActive();
     Object body = message.body();
+    boolean application = body instanceof PrivateMessage apm && apm.contentType() == Codes.CONTENT_APPLICATION;
+    if (!(application && state.reinit != null)) {
+      checkActive(); // a reinitialised group still reads late application messages (§11.2: it only stops sending)
+    }
     if (body instanceof PrivateMessage pm && pm.contentType() == Codes.CONTENT_APPLICATION) {
       // No copy needed: unprotectPrivate advances the secret tree only once the message is fully
       // authenticated, and nothing after it can fail.
@@ -526,6 +809,8 @@ public final class Group {
       }
     } else if (p instanceof Proposal.PreSharedKey psk) {
       SecretBytes.wipe(Proposals.lookupPsk(s, psk.psk()));
+    } else if (p instanceof Proposal.ReInit ri) {
+      Proposals.validateReInit(s, ri);
     }
   }
 
@@ -907,7 +1192,7 @@ public final class Group {
     return new MlsMessage(pm);
   }
 
-  /** Proposes Add, Remove, PreSharedKey or GroupContextExtensions (§12.1); stored as an own proposal. */
+  /** Proposes Add, Remove, PreSharedKey, ReInit or GroupContextExtensions (§12.1); stored as an own proposal. */
   public MlsMessage propose(Proposal proposal) {
     checkActive();
     if (proposal instanceof Proposal.Update || proposal instanceof Proposal.ExternalInit) {
@@ -963,8 +1248,9 @@ public final class Group {
   /**
    * Commits the pending proposals by reference plus {@code byValue} (§12.4.1). Left out, as §12.2
    * requires or recommends: own Updates (the path replaces them), Removes of this member, Updates of
-   * a leaf that is also removed, duplicate Updates/Removes of one leaf. The path is included when
-   * required or when {@code forcePath}. Nothing changes until the returned staged commit is merged.
+   * a leaf that is also removed, duplicate Updates/Removes of one leaf; and pending ReInit proposals,
+   * which must be committed alone ({@link #commitReInit}). The path is included when required or
+   * when {@code forcePath}. Nothing changes until the returned staged commit is merged.
    */
   public CommitOutput commit(List<Proposal> byValue, boolean forcePath) {
     return commit(byValue, forcePath, state.config.privateHandshakes(), state.config.ratchetTreeInWelcome());
@@ -979,11 +1265,7 @@ public final class Group {
   public CommitOutput commit(
       List<Proposal> byValue, boolean forcePath, boolean privateHandshake, boolean ratchetTreeInWelcome) {
     checkActive();
-    GroupState base = state;
     GroupState s = state.copy();
-    CipherSuite cs = s.cs;
-    GroupContext oldContext = s.context;
-    RatchetTree oldTree = s.tree.copy();
     List<Commit.ProposalOrRef> pors = new ArrayList<>();
     List<Proposals.Resolved> list = new ArrayList<>();
     // §12.2: prefer a Remove over Updates of the same leaf, and keep one Remove per leaf.
@@ -1012,6 +1294,9 @@ public final class Group {
       if (p.proposal() instanceof Proposal.Remove r && (r.removed() == s.ownLeaf || !removeTaken.add(r.removed()))) {
         continue; // a committer cannot commit its own removal (§12.2): left for another member
       }
+      if (p.proposal() instanceof Proposal.ReInit) {
+        continue; // only alone (§12.2): commitReInit
+      }
       pors.add(Commit.ProposalOrRef.ref(e.getKey()));
       list.add(new Proposals.Resolved(p.proposal(), p.sender(), p.leafPriv()));
     }
@@ -1022,7 +1307,54 @@ public final class Group {
       pors.add(Commit.ProposalOrRef.of(p));
       list.add(new Proposals.Resolved(p, Sender.member(s.ownLeaf), null));
     }
-    Proposals.Applied applied = Proposals.apply(s, list, s.ownLeaf);
+    return commitList(s, pors, list, forcePath, null, privateHandshake, ratchetTreeInWelcome);
+  }
+
+  /**
+   * Commits a ReInit alone (§11.2, §12.2): {@code byValue}, or when null the first ReInit proposal
+   * pending in this epoch, by reference. Other pending proposals are left out. Once merged the
+   * group is inactive; a member then creates the new group with {@link #reinitialize}.
+   *
+   * @throws IllegalStateException when {@code byValue} is null and no ReInit is pending
+   */
+  public CommitOutput commitReInit(Proposal.ReInit byValue) {
+    checkActive();
+    GroupState s = state.copy();
+    if (byValue != null) {
+      return commitList(
+          s, List.of(Commit.ProposalOrRef.of(byValue)),
+          List.of(new Proposals.Resolved(byValue, Sender.member(s.ownLeaf), null)), false, null,
+          s.config.privateHandshakes(), s.config.ratchetTreeInWelcome());
+    }
+    for (Map.Entry<Bytes, GroupState.PendingProposal> e : s.proposals.entrySet()) {
+      GroupState.PendingProposal p = e.getValue();
+      if (p.proposal() instanceof Proposal.ReInit) {
+        return commitList(
+            s, List.of(Commit.ProposalOrRef.ref(e.getKey())),
+            List.of(new Proposals.Resolved(p.proposal(), p.sender(), null)), false, null,
+            s.config.privateHandshakes(), s.config.ratchetTreeInWelcome());
+      }
+    }
+    throw new IllegalStateException("no ReInit proposal pending in this epoch");
+  }
+
+  /**
+   * Commits {@code list} ({@code pors} on the wire) from {@code s}, a copy of the current state;
+   * {@code successorPsk} as in {@link Proposals#apply(GroupState, List, int, PskSecret.Psk)}.
+   */
+  private CommitOutput commitList(
+      GroupState s,
+      List<Commit.ProposalOrRef> pors,
+      List<Proposals.Resolved> list,
+      boolean forcePath,
+      PskSecret.Psk successorPsk,
+      boolean privateHandshake,
+      boolean ratchetTreeInWelcome) {
+    GroupState base = state;
+    CipherSuite cs = s.cs;
+    GroupContext oldContext = s.context;
+    RatchetTree oldTree = s.tree.copy();
+    Proposals.Applied applied = Proposals.apply(s, list, s.ownLeaf, successorPsk);
     long newEpoch = oldContext.epoch() + 1;
     boolean withPath = forcePath || list.isEmpty() || applied.pathRequired;
     TreeKem.Created created = null;

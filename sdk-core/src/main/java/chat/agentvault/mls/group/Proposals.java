@@ -55,6 +55,16 @@ final class Proposals {
    * Updates, Removes, Adds (in order), PSKs (in order).
    */
   static Applied apply(GroupState s, List<Resolved> list, int committer) {
+    return apply(s, list, committer, null);
+  }
+
+  /**
+   * As {@link #apply(GroupState, List, int)}; {@code successorPsk}, when not null, is the one
+   * resumption PSK of usage reinit or branch that the initial commit of a successor group
+   * injects (§11.2, §11.3), with its secret from the old group. Only the creator of a successor
+   * group makes that commit, at epoch 0, where it is the only member: nobody else processes it.
+   */
+  static Applied apply(GroupState s, List<Resolved> list, int committer, PskSecret.Psk successorPsk) {
     CipherSuite cs = s.cs;
     Applied out = new Applied();
     out.extensions = s.context.extensions();
@@ -75,6 +85,7 @@ final class Proposals {
         }
         out.extensions = g.extensions();
       } else if (p instanceof Proposal.ReInit ri) {
+        validateReInit(s, ri);
         reinit = ri;
       } else if (p instanceof Proposal.ExternalInit) {
         fail("ExternalInit in a regular commit (§12.2)");
@@ -168,10 +179,21 @@ final class Proposals {
     for (Resolved r : list) {
       if (r.proposal() instanceof Proposal.PreSharedKey psk) {
         out.pskIds.add(psk.psk());
-        out.psks.add(new PskSecret.Psk(psk.psk(), lookupPsk(s, psk.psk())));
+        byte[] v =
+            successorPsk != null && successorPsk.id().equals(psk.psk())
+                ? successorPsk.secret().clone()
+                : lookupPsk(s, psk.psk());
+        out.psks.add(new PskSecret.Psk(psk.psk(), v));
       }
     }
     return out;
+  }
+
+  /** §12.1.5: a ReInit may not lower the protocol version. */
+  static void validateReInit(GroupState s, Proposal.ReInit ri) {
+    if (ri.version() < s.context.version()) {
+      fail("ReInit to a lower protocol version (§12.1.5)");
+    }
   }
 
   static boolean isDefaultExtension(int type) {
@@ -213,7 +235,7 @@ final class Proposals {
       return v.clone();
     }
     if (id.usage() != Codes.RESUMPTION_APPLICATION) {
-      fail("resumption PSK of usage reinit/branch in a commit (§8.6)");
+      fail("resumption PSK of usage reinit/branch outside the creation of a successor group (§12.1.4)");
     }
     byte[] v = id.pskGroupId().equals(s.groupId()) ? s.resumptionPsks.get(id.pskEpoch()) : null;
     if (v == null) {

@@ -56,6 +56,14 @@ class GroupTest {
       members.add(c);
     }
 
+    /** A world of {@code members}, already in one group of {@code cs} (a successor group). */
+    World(CipherSuite cs, GroupConfig config, List<Client> members) {
+      this.cs = cs;
+      this.config = config;
+      this.members.addAll(members);
+      this.names = 100;
+    }
+
     Client newClient() {
       return new Client(cs, "m" + names++);
     }

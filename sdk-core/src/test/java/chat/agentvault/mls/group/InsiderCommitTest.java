@@ -64,13 +64,22 @@ class InsiderCommitTest {
     // Our own API refuses to send them.
     org.assertj.core.api.Assertions.assertThatThrownBy(() -> a.group.propose(new Proposal.Remove(3)))
         .isInstanceOf(MessageRejectedException.class);
-    // A member's signed proposal removing a blank leaf, or with an unknown PSK, is not stored.
+    // A member's signed proposal removing a blank leaf, with an unknown PSK, with a resumption PSK
+    // of usage reinit or branch (§12.1.4), or a ReInit to a lower version (§12.1.5), is not stored.
     GroupState s = a.group.stateForTest();
+    Bytes nonce = Bytes.wrap(new byte[w.cs.hashLength()]);
     for (Proposal bad :
         List.<Proposal>of(
             new Proposal.Remove(3),
             new Proposal.PreSharedKey(
-                chat.agentvault.mls.message.PreSharedKeyId.external(Bytes.of((byte) 1), Bytes.wrap(new byte[w.cs.hashLength()]))))) {
+                chat.agentvault.mls.message.PreSharedKeyId.external(Bytes.of((byte) 1), Bytes.wrap(new byte[w.cs.hashLength()]))),
+            new Proposal.PreSharedKey(
+                chat.agentvault.mls.message.PreSharedKeyId.resumption(
+                    Codes.RESUMPTION_REINIT, s.groupId(), s.epoch(), nonce)),
+            new Proposal.PreSharedKey(
+                chat.agentvault.mls.message.PreSharedKeyId.resumption(
+                    Codes.RESUMPTION_BRANCH, s.groupId(), s.epoch(), nonce)),
+            new Proposal.ReInit(Bytes.of((byte) 9), 0, suite, List.of()))) {
       FramedContent content =
           new FramedContent(s.groupId(), s.epoch(), Sender.member(0), Bytes.EMPTY, Codes.CONTENT_PROPOSAL, null, bad, null);
       MlsMessage m =
@@ -109,6 +118,14 @@ class InsiderCommitTest {
     assertRejected(
         b, forge(a, new Commit(List.of(Commit.ProposalOrRef.of(new Proposal.Update(a.group.leaf(0)))), pm.content().commit().path()), someTag),
         Reason.MALFORMED);
+    // A resumption PSK of usage reinit in a regular commit (§12.1.4).
+    Commit.ProposalOrRef reinitPsk =
+        Commit.ProposalOrRef.of(
+            new Proposal.PreSharedKey(
+                chat.agentvault.mls.message.PreSharedKeyId.resumption(
+                    Codes.RESUMPTION_REINIT, a.group.groupId(), a.group.epoch(),
+                    Bytes.wrap(new byte[w.cs.hashLength()]))));
+    assertRejected(b, forge(a, new Commit(List.of(reinitPsk), pm.content().commit().path()), someTag), Reason.MALFORMED);
     // A ReInit with other proposals (§12.2).
     assertRejected(
         b, forge(a, new Commit(List.of(rm, Commit.ProposalOrRef.of(new Proposal.ReInit(a.group.groupId(), 1, suite, List.of()))), pm.content().commit().path()), someTag),
