@@ -28,11 +28,18 @@ import java.util.Optional;
  * <p><b>Persistence.</b> After {@link #persistTo} (or {@link #load}) the group writes its whole
  * state to a {@link GroupStore} after every change, before the change's result leaves: ciphertext
  * from {@link #encrypt} (a restarted member never reuses a generation), plaintext from {@link
- * #process} (a consumed key stays consumed), and at {@link #merge}/{@link #mergePendingCommit}
- * (the new epoch replaces the old one atomically). If saving fails the call throws and its result
- * is not returned. Not persisted: a {@link PendingCommit} (after a restart it is gone; the member
- * processes the delivery service's next commit as usual, but its own commit, if the service
- * accepted it, cannot be processed and the member must rejoin).
+ * #process} (a consumed key stays consumed), a new {@link PendingCommit} with the state of the
+ * epoch it leads to, its message and Welcome, and at {@link #merge}/{@link #mergePendingCommit}/
+ * {@link #discardPendingCommit} (the new epoch replaces the old one atomically). If saving fails
+ * the call throws and its result is not returned. After a restart the pending commit is still
+ * there: merge it if the delivery service accepted it, discard it if not; or {@link #process} what
+ * the service delivers, its own commit included (recognised, and merged like any other).
+ *
+ * <p><b>Reinitialisation and branching</b> (RFC 9420 §11.2, §11.3). {@link #commitReInit} (or a
+ * ReInit proposal, {@link #proposeReInit}, then {@link #commitReInit()}) closes this group for
+ * sending once merged; then any member creates the new group with {@link #reinitialize}, and the
+ * others join it with {@link #joinSuccessor}, which checks the new group against this one. {@link
+ * #branch} starts a group of some of the members beside this one, joined the same way.
  */
 public final class MlsGroup {
   private final Group group;
@@ -69,9 +76,13 @@ public final class MlsGroup {
     }
     byte[] r = record.get();
     try {
-      MlsGroup g = new MlsGroup(Group.fromRecord(r, GroupConfig.DEFAULT));
+      Group.Restored restored = Group.restore(r, GroupConfig.DEFAULT);
+      MlsGroup g = new MlsGroup(restored.group());
       if (!g.groupId().equals(groupId)) {
         throw new GroupRecordException(GroupRecordException.Reason.CORRUPTED, "record of another group");
+      }
+      if (restored.pendingCommit() != null) {
+        g.pending = new PendingCommit(restored.pendingCommit());
       }
       g.store = store;
       return Optional.of(g);
@@ -89,7 +100,7 @@ public final class MlsGroup {
 
   private void persist() {
     if (store != null) {
-      byte[] r = group.toRecord();
+      byte[] r = group.toRecord(pending == null ? null : pending.output);
       try {
         store.save(group.groupId(), r);
       } finally {
@@ -101,7 +112,10 @@ public final class MlsGroup {
   /** A member: its leaf index and the identity of its basic credential. */
   public record Member(int leafIndex, Bytes identity) {}
 
-  /** An own commit, made but not applied: send {@link #message()}, then merge it. */
+  /**
+   * An own commit, made but not applied: send {@link #message()}, then merge it. Persisted with the
+   * group (see the class comment).
+   */
   public static final class PendingCommit {
     private final Bytes message;
     private final Bytes welcome;
@@ -181,6 +195,34 @@ public final class MlsGroup {
     return new ExternalJoin(new MlsGroup(j.group()), Bytes.wrap(j.commit().toByteArray()));
   }
 
+  /**
+   * Joins a group that resumes {@code previous} (RFC 9420 §11.2 reinitialisation, §11.3 branch)
+   * from a Welcome made for {@code self}'s KeyPackage. The Welcome's resumption PSK is taken from
+   * {@code previous}, and the new group is checked against it (§12.4.3.1): it starts at epoch 1; a
+   * reinitialised group has the group id, version, cipher suite and extensions of the ReInit
+   * committed last in {@code previous}, the PSK is of {@code previous}'s last epoch, and its members
+   * are exactly {@code previous}'s (by credential); a branch keeps the version and cipher suite, and
+   * all its members are members of {@code previous}. Handshakes are sent as in {@code previous}.
+   *
+   * @throws MessageRejectedException WRONG_EPOCH when the Welcome does not resume {@code previous}
+   *     or its epoch cannot be used (for reinit: not the last one); MALFORMED when a check above
+   *     fails; otherwise as {@link #join}
+   */
+  public static MlsGroup joinSuccessor(MlsKeyPackage self, Bytes welcome, MlsGroup previous) {
+    Objects.requireNonNull(self, "self");
+    Objects.requireNonNull(previous, "previous");
+    MlsMessage m = parse(welcome);
+    if (!(m.body() instanceof Welcome w)) {
+      throw new MessageRejectedException(Reason.MALFORMED, "not a Welcome");
+    }
+    Group old = previous.group;
+    return new MlsGroup(
+        Group.join(
+            w, self.keyPackage, self.initPriv, self.encryptionPriv, self.signaturePriv, null,
+            GroupConfig.DEFAULT.withPrivateHandshakes(old.config().privateHandshakes()),
+            id -> id.equals(old.groupId()) ? old : null));
+  }
+
   /** A signed GroupInfo of the current epoch with the ratchet tree and external key: for external joins. */
   public Bytes groupInfo() {
     return Bytes.wrap(group.groupInfo(true).toByteArray());
@@ -205,9 +247,30 @@ public final class MlsGroup {
     return group.groupId();
   }
 
-  /** False once this member was removed. */
+  /** False once this member was removed, or once a ReInit was committed ({@link #reinit()}). */
   public boolean isActive() {
     return group.isActive();
+  }
+
+  /**
+   * The parameters of a new group that replaces this one (RFC 9420 §11.2).
+   *
+   * @param groupId the new group's id
+   * @param cipherSuite the new group's cipher suite ({@link MlsKeyPackage#SUITE_X25519_AES128GCM_ED25519}, ...)
+   */
+  public record ReInit(Bytes groupId, int cipherSuite) {
+    public ReInit {
+      Objects.requireNonNull(groupId, "groupId");
+    }
+  }
+
+  /**
+   * The ReInit committed in this group's last epoch: this group is closed for sending and waits
+   * for the new group ({@link #reinitialize}, {@link #joinSuccessor}). Empty otherwise.
+   */
+  public Optional<ReInit> reinit() {
+    Proposal.ReInit r = group.reinit();
+    return r == null ? Optional.empty() : Optional.of(new ReInit(r.groupId(), r.cipherSuite()));
   }
 
   public Member self() {
@@ -251,11 +314,7 @@ public final class MlsGroup {
   /** A commit adding the members whose serialized KeyPackages are given. */
   public PendingCommit addMembers(List<Bytes> keyPackages) {
     List<Proposal> adds = new ArrayList<>();
-    for (Bytes b : keyPackages) {
-      MlsMessage m = parse(b);
-      if (!(m.body() instanceof KeyPackage kp)) {
-        throw new MessageRejectedException(Reason.MALFORMED, "not a KeyPackage");
-      }
+    for (KeyPackage kp : keyPackagesOf(keyPackages)) {
       adds.add(new Proposal.Add(kp));
     }
     return commit(adds, false);
@@ -275,12 +334,129 @@ public final class MlsGroup {
     return commit(List.of(), true);
   }
 
-  private PendingCommit commit(List<Proposal> byValue, boolean forcePath) {
+  /**
+   * Proposes to replace this group by a new one with id {@code newGroupId} and cipher suite {@code
+   * cipherSuite} (RFC 9420 §12.1.5); send the returned proposal. A member commits it with {@link
+   * #commitReInit()}. The new group keeps this group's extensions and protocol version.
+   */
+  public Bytes proposeReInit(Bytes newGroupId, int cipherSuite) {
     checkNoPending();
-    PendingCommit p = new PendingCommit(group.commit(byValue, forcePath));
-    persist(); // an encrypted handshake advanced a ratchet
-    pending = p;
+    Bytes out = Bytes.wrap(group.propose(reInitOf(newGroupId, cipherSuite)).toByteArray());
+    persist();
+    return out;
+  }
+
+  /**
+   * A commit of a ReInit proposal to a new group with id {@code newGroupId} and cipher suite {@code
+   * cipherSuite}, alone (RFC 9420 §11.2, §12.2). Once merged this group is inactive for sending and
+   * {@link #reinit()} tells the new group; a member then creates it with {@link #reinitialize}.
+   */
+  public PendingCommit commitReInit(Bytes newGroupId, int cipherSuite) {
+    Proposal.ReInit ri = reInitOf(newGroupId, cipherSuite);
+    return pend(() -> group.commitReInit(ri));
+  }
+
+  /**
+   * A commit of the ReInit proposal received (or made) in this epoch, alone (RFC 9420 §12.2); other
+   * pending proposals are left out. See {@link #commitReInit(Bytes, int)}.
+   *
+   * @throws IllegalStateException no ReInit proposal is pending
+   */
+  public PendingCommit commitReInit() {
+    return pend(() -> group.commitReInit(null));
+  }
+
+  private Proposal.ReInit reInitOf(Bytes newGroupId, int cipherSuite) {
+    Objects.requireNonNull(newGroupId, "newGroupId");
+    chat.agentvault.mls.crypto.CipherSuites.forId(cipherSuite); // only suites this SDK can run
+    return new Proposal.ReInit(
+        newGroupId, group.context().version(), cipherSuite, group.context().extensions());
+  }
+
+  /** A new group resuming this one and its creator's initial commit (pending in the new group). */
+  public record Successor(MlsGroup group, PendingCommit commit) {}
+
+  /**
+   * Creates the new group that the ReInit committed last asks for (RFC 9420 §11.2): its id and
+   * cipher suite, this group's extensions, this member from {@code self} (a fresh KeyPackage of the
+   * new cipher suite), the other members from {@code keyPackages} (fresh KeyPackages of every other
+   * member of this group), and in the Welcome a resumption PSK of usage reinit of this group's last
+   * epoch. The new group's initial commit is pending: send {@link PendingCommit#welcome()} to the
+   * others and merge it ({@link #mergePendingCommit}) on the new group once the delivery service
+   * accepted it (another member may have created the new group first: then discard it and join that
+   * one). Handshakes are sent as in this group; the new group is not persisted until {@link
+   * #persistTo}.
+   *
+   * @throws IllegalStateException no ReInit was committed in this group
+   * @throws IllegalArgumentException {@code self} is not of the new cipher suite, or the members
+   *     ({@code self} and {@code keyPackages}, by credential) are not exactly this group's
+   * @throws MessageRejectedException a KeyPackage is malformed or invalid
+   */
+  public Successor reinitialize(MlsKeyPackage self, List<Bytes> keyPackages) {
+    Objects.requireNonNull(self, "self");
+    List<KeyPackage> others = keyPackagesOf(keyPackages);
+    return successor(group.reinitialize(self.keyPackage, self.encryptionPriv, self.signaturePriv, others));
+  }
+
+  /**
+   * Creates a subgroup of this group (RFC 9420 §11.3) with id {@code newGroupId}: this group's
+   * version, cipher suite and extensions, this member from {@code self}, some other members of this
+   * group from {@code keyPackages} (fresh KeyPackages), and in the Welcome a resumption PSK of usage
+   * branch of the current epoch. This group is unchanged. As with {@link #reinitialize}, the new
+   * group's initial commit is pending on it.
+   *
+   * @throws IllegalArgumentException {@code newGroupId} is this group's, {@code self} is of another
+   *     cipher suite, or a KeyPackage is of someone who is not a member of this group
+   * @throws MessageRejectedException a KeyPackage is malformed or invalid
+   */
+  public Successor branch(MlsKeyPackage self, Bytes newGroupId, List<Bytes> keyPackages) {
+    Objects.requireNonNull(self, "self");
+    Objects.requireNonNull(newGroupId, "newGroupId");
+    List<KeyPackage> others = keyPackagesOf(keyPackages);
+    return successor(group.branch(newGroupId, self.keyPackage, self.encryptionPriv, self.signaturePriv, others));
+  }
+
+  private static Successor successor(Group.Successor s) {
+    MlsGroup g = new MlsGroup(s.group());
+    g.pending = new PendingCommit(s.commit());
+    return new Successor(g, g.pending);
+  }
+
+  private static List<KeyPackage> keyPackagesOf(List<Bytes> keyPackages) {
+    List<KeyPackage> out = new ArrayList<>();
+    for (Bytes b : keyPackages) {
+      MlsMessage m = parse(b);
+      if (!(m.body() instanceof KeyPackage kp)) {
+        throw new MessageRejectedException(Reason.MALFORMED, "not a KeyPackage");
+      }
+      out.add(kp);
+    }
+    return out;
+  }
+
+  private PendingCommit commit(List<Proposal> byValue, boolean forcePath) {
+    return pend(() -> group.commit(byValue, forcePath));
+  }
+
+  /** Makes the pending commit and saves it with the state before it leaves. */
+  private PendingCommit pend(java.util.function.Supplier<Group.CommitOutput> make) {
+    checkNoPending();
+    pending = new PendingCommit(make.get());
+    try {
+      persist(); // the pending commit, and an encrypted handshake advanced a ratchet
+    } catch (RuntimeException e) {
+      pending = null;
+      throw e;
+    }
     return pending;
+  }
+
+  /**
+   * The own commit made and not yet merged or discarded, if any; after a restart ({@link #load})
+   * too, so that its message and Welcome can be sent again.
+   */
+  public Optional<PendingCommit> pendingCommit() {
+    return Optional.ofNullable(pending);
   }
 
   private void checkNoPending() {
@@ -302,6 +478,7 @@ public final class MlsGroup {
   /** Drops the own pending commit (the delivery service ordered another commit first). */
   public void discardPendingCommit() {
     pending = null;
+    persist();
   }
 
   // ---------------------------------------------------------------- receiving
@@ -310,9 +487,15 @@ public final class MlsGroup {
    * Processes a message of this group. A commit comes back as {@link Inbound.StagedCommit}, applied
    * only by {@link #merge}.
    *
+   * The own pending commit, coming back from the delivery service, is recognised (by its bytes)
+   * and returned staged like any other: {@link #merge} it.
+   *
    * @throws MessageRejectedException the group is unchanged
    */
   public Inbound process(Bytes message) {
+    if (pending != null && pending.message.equals(message)) {
+      return ownCommit(pending);
+    }
     Processed p = group.process(parse(message));
     persist();
     if (p instanceof Processed.ApplicationMessage a) {
@@ -337,6 +520,20 @@ public final class MlsGroup {
       added.add(new Member(leaf, l == null ? null : l.credential().identity()));
     }
     return new Inbound.StagedCommit(c.newEpoch(), member(c.committer()), added, removed, false, c.staged());
+  }
+
+  private Inbound.StagedCommit ownCommit(PendingCommit p) {
+    Group.CommitOutput o = p.output;
+    List<Member> added = new ArrayList<>();
+    for (int leaf : o.added()) {
+      LeafNode l = o.staged().leafAfter(leaf);
+      added.add(new Member(leaf, l == null ? null : l.credential().identity()));
+    }
+    List<Member> removed = new ArrayList<>();
+    for (int leaf : o.removed()) {
+      removed.add(member(leaf));
+    }
+    return new Inbound.StagedCommit(group.epoch() + 1, self(), added, removed, false, o.staged());
   }
 
   /** Applies a commit returned by {@link #process}; the pending own commit, if any, is dropped. */
