@@ -95,6 +95,23 @@ class PendingCommitPersistenceTest {
   }
 
   @ParameterizedTest(name = "suite {0}, encrypted handshakes {1}")
+  @CsvSource({"1, false", "3, true"})
+  void aProposalOrderedBeforeTheOwnCommitDoesNotBlockIt(int suite, boolean enc) {
+    GroupStore store = GroupStore.inMemory();
+    MlsGroup[] p = pair(suite, enc, store);
+    MlsGroup bob = p[1];
+    MlsGroup.PendingCommit upd = p[0].update();
+    // The delivery service delivers Bob's proposal, then Alice's commit.
+    Bytes proposal = bob.proposeReInit(b("elsewhere"), suite);
+    assertThat(p[0].process(proposal)).isInstanceOf(Inbound.ProposalReceived.class);
+    MlsGroup alice = restart(store);
+    alice.merge((Inbound.StagedCommit) alice.process(upd.message()));
+    bob.merge((Inbound.StagedCommit) bob.process(upd.message()));
+    assertThat(alice.reinit()).isEmpty();
+    agree(alice, bob);
+  }
+
+  @ParameterizedTest(name = "suite {0}, encrypted handshakes {1}")
   @CsvSource({"1, true", "3, false"})
   void discardedAfterARestartThenAnotherCommitWins(int suite, boolean enc) {
     GroupStore store = GroupStore.inMemory();

@@ -545,10 +545,11 @@ public final class Group {
   }
 
   /**
-   * As {@link #toRecord()}, with {@code pending} (an own commit made on the current state and not
+   * As {@link #toRecord()}, with {@code pending} (an own commit made in the current epoch and not
    * merged yet, or null) stored beside the state: {@link #restore} gives it back, mergeable.
    *
-   * @throws IllegalArgumentException {@code pending} was not staged on the current state
+   * @throws IllegalArgumentException {@code pending} is not mergeable (another commit was merged
+   *     since it was made)
    */
   public byte[] toRecord(CommitOutput pending) {
     return GroupRecord.serialize(state, pending);
@@ -1160,15 +1161,17 @@ public final class Group {
   }
 
   /**
-   * Makes a staged commit (own or received) the current state. Throws IllegalStateException when the
-   * state moved on since it was staged.
+   * Makes a staged commit (own or received) the current state. Proposals received or made since it
+   * was staged do not matter (they end with the epoch). Throws IllegalStateException when another
+   * commit was merged since it was staged.
    */
   public void merge(Processed.StagedCommit staged) {
-    if (staged.base != state) {
-      throw new IllegalStateException("the group state changed since this commit was staged");
+    if (staged.base.lineage != state.lineage) {
+      throw new IllegalStateException("another commit was merged since this commit was staged");
     }
     staged.next.adoptApplicationRatchets(state);
     state = staged.next;
+    state.lineage = new Object();
   }
 
   // ---------------------------------------------------------------- outbound

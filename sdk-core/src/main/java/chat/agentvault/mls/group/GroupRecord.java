@@ -97,8 +97,8 @@ final class GroupRecord {
 
   /** {@code s} and {@code pending} (null, or an own commit staged on {@code s}) as a record. */
   static byte[] serialize(GroupState s, Group.CommitOutput pending) {
-    if (pending != null && pending.staged().base != s) {
-      throw new IllegalArgumentException("the pending commit was not staged on this state");
+    if (pending != null && pending.staged().base.lineage != s.lineage) {
+      throw new IllegalArgumentException("the pending commit was not staged in this state's epoch");
     }
     TlsWriter w = new TlsWriter(pending == null ? 4096 : 8192);
     w.raw(MAGIC).u8(VERSION);

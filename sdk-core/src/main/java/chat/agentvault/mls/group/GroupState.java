@@ -59,6 +59,12 @@ final class GroupState {
    * then inactive and waits for the new group's Welcome.
    */
   Proposal.ReInit reinit;
+  /**
+   * Shared by this state and its copies until a commit is merged ({@link Group#merge} renews it):
+   * within an epoch the state is only replaced by copies that store proposals, which leave a
+   * commit staged earlier in the epoch mergeable.
+   */
+  Object lineage = new Object();
 
   /**
    * A stored proposal; {@code leafPriv} is the HPKE private key of an own Update's new leaf (null
@@ -104,6 +110,7 @@ final class GroupState {
     resumptionPsks.forEach((k, v) -> c.resumptionPsks.put(k, v.clone()));
     c.active = active;
     c.reinit = reinit;
+    c.lineage = lineage;
     return c;
   }
 

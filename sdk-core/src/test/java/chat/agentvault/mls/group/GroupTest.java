@@ -395,9 +395,42 @@ class GroupTest {
     assertThatThrownBy(() -> alice.group.commit(List.of(w.addOf(b)), false))
         .isInstanceOf(MessageRejectedException.class);
     assertThat(alice.group.epoch()).isEqualTo(1);
-    // Staged commits of an old state cannot be merged.
+    // A staged commit stays mergeable when proposals come after it (they end with the epoch); once
+    // another commit was merged, it is not.
     Group.CommitOutput o1 = alice.group.commit(List.of(), true);
+    Group.CommitOutput o2 = alice.group.commit(List.of(), true);
     alice.group.propose(new Proposal.Remove(c.group.ownLeaf()));
+    alice.group.merge(o1.staged());
+    assertThat(alice.group.epoch()).isEqualTo(2);
+    assertThat(alice.group.pendingProposals()).isEmpty();
+    assertThatThrownBy(() -> alice.group.merge(o2.staged())).isInstanceOf(IllegalStateException.class);
     assertThatThrownBy(() -> alice.group.merge(o1.staged())).isInstanceOf(IllegalStateException.class);
+  }
+
+  /**
+   * The delivery service orders a member's proposal before the own commit of another: the
+   * committer stores the proposal while its commit is pending, then merges the commit; everyone
+   * agrees (the proposal ends with the epoch).
+   */
+  @ParameterizedTest(name = "suite {0} private handshakes {1}")
+  @MethodSource("setups")
+  void proposalArrivingWhileTheOwnCommitIsPending(int suite, boolean priv) {
+    World w = new World(suite, priv);
+    Client b = w.newClient();
+    Client c = w.newClient();
+    w.commit(w.members.get(0), List.of(w.addOf(b), w.addOf(c)), false, List.of(b, c));
+    Client a = w.members.get(0);
+    Group.CommitOutput mine = a.group.commit(List.of(), true);
+    w.broadcastProposal(b, b.group.proposeUpdate());
+    // Persisted and restored in between, with the proposal stored.
+    Group.Restored r = Group.restore(a.group.toRecord(mine), w.config);
+    assertThat(r.group().pendingProposals()).hasSize(1);
+    a.group = r.group();
+    a.group.merge(r.pendingCommit().staged());
+    for (Client m : List.of(b, c)) {
+      m.group.merge(((Processed.CommitApplied) m.group.process(mine.commit())).staged());
+    }
+    w.checkAgreement();
+    w.everyoneTalks();
   }
 }
