@@ -338,6 +338,8 @@ public final class MlsGroup {
    * Proposes to replace this group by a new one with id {@code newGroupId} and cipher suite {@code
    * cipherSuite} (RFC 9420 §12.1.5); send the returned proposal. A member commits it with {@link
    * #commitReInit()}. The new group keeps this group's extensions and protocol version.
+   *
+   * @throws chat.agentvault.mls.crypto.UnsupportedCipherSuiteException for suites other than 1 and 3
    */
   public Bytes proposeReInit(Bytes newGroupId, int cipherSuite) {
     checkNoPending();
@@ -350,6 +352,8 @@ public final class MlsGroup {
    * A commit of a ReInit proposal to a new group with id {@code newGroupId} and cipher suite {@code
    * cipherSuite}, alone (RFC 9420 §11.2, §12.2). Once merged this group is inactive for sending and
    * {@link #reinit()} tells the new group; a member then creates it with {@link #reinitialize}.
+   *
+   * @throws chat.agentvault.mls.crypto.UnsupportedCipherSuiteException for suites other than 1 and 3
    */
   public PendingCommit commitReInit(Bytes newGroupId, int cipherSuite) {
     Proposal.ReInit ri = reInitOf(newGroupId, cipherSuite);
