@@ -6,10 +6,12 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Persisted group states: opaque, versioned record bytes (from {@link
- * chat.agentvault.mls.group.Group#toRecord()}) by group id. A store keeps one record per group;
- * {@link #save} replaces it atomically, so the new epoch's state is written before the old one is
- * gone and a crash leaves one of the two whole. Loads return copies.
+ * Persisted group states: opaque, versioned record bytes (written by {@link MlsGroup#persistTo},
+ * read by {@link MlsGroup#load}) by group id. A store keeps one record per group; {@link #save}
+ * replaces it atomically, so the new epoch's state is written before the old one is gone and a crash
+ * leaves one of the two whole. Loads return copies. A group reinitialised under the same group id
+ * (RFC 9420 §11.2 allows it) replaces its predecessor's record once the successor persists to the
+ * same store; keep the predecessor in another store if its late messages still matter.
  *
  * <p>Records hold every secret of their group: a store that writes them anywhere must encrypt them
  * ({@link #encrypted}); none logs them.
