@@ -7,6 +7,7 @@ import chat.agentvault.mls.codec.DecodeException;
 import chat.agentvault.mls.codec.TlsReader;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.MlsCrypto;
+import chat.agentvault.mls.crypto.Parallel;
 import chat.agentvault.mls.message.Codes;
 import chat.agentvault.mls.message.Extension;
 import chat.agentvault.mls.message.LeafNode;
@@ -64,6 +65,26 @@ public final class TreeValidation {
       List<Extension> groupContextExtensions,
       long nowSeconds) {
     validateLeafNodeAlone(cs, leaf, role, groupId, leafIndex, groupContextExtensions, nowSeconds, null);
+    checkAgainstMembers(leaf, tree, leafIndex);
+  }
+
+  /**
+   * As {@link #validateLeafNode(CipherSuite, LeafNode, Role, RatchetTree, Bytes, int, List, long)},
+   * with the leaf's signature already verified: {@code signatureValid} must be what {@link
+   * #leafSignatureValid} returned for this leaf, group and index (computed beforehand, e.g. for many
+   * leaves at once on several cores). The checks run and fail in the same order.
+   */
+  public static void validateLeafNode(
+      CipherSuite cs,
+      LeafNode leaf,
+      Role role,
+      RatchetTree tree,
+      Bytes groupId,
+      int leafIndex,
+      List<Extension> groupContextExtensions,
+      long nowSeconds,
+      boolean signatureValid) {
+    validateLeafNodeAlone(cs, leaf, role, groupId, leafIndex, groupContextExtensions, nowSeconds, signatureValid);
     checkAgainstMembers(leaf, tree, leafIndex);
   }
 
@@ -145,8 +166,11 @@ public final class TreeValidation {
     }
   }
 
-  /** Whether the LeafNode's signature over LeafNodeTBS (§7.2) verifies with its own signature key. */
-  static boolean leafSignatureValid(CipherSuite cs, LeafNode leaf, Bytes groupId, int leafIndex) {
+  /**
+   * Whether the LeafNode's signature over LeafNodeTBS (§7.2; {@code groupId} and {@code leafIndex}
+   * count for update and commit sources only) verifies with its own signature key. Thread-safe.
+   */
+  public static boolean leafSignatureValid(CipherSuite cs, LeafNode leaf, Bytes groupId, int leafIndex) {
     try {
       MlsCrypto.verifyWithLabel(
           cs,
@@ -222,9 +246,16 @@ public final class TreeValidation {
         supportedTypes.merge(t, 1, Integer::sum);
       }
     }
-    for (int m : members) {
+    // The leaf signatures are independent of each other: verified on several cores first (about
+    // two thirds of a join's time at n = 1024 on one core), reported in leaf order below.
+    boolean[] signatureValid = new boolean[members.size()];
+    Parallel.forEach(
+        members.size(),
+        i -> signatureValid[i] = leafSignatureValid(cs, tree.leaf(members.get(i)), groupId, members.get(i)));
+    for (int i = 0; i < members.size(); i++) {
+      int m = members.get(i);
       LeafNode leaf = tree.leaf(m);
-      validateLeafNodeAlone(cs, leaf, Role.TREE, groupId, m, groupContextExtensions, nowSeconds, null);
+      validateLeafNodeAlone(cs, leaf, Role.TREE, groupId, m, groupContextExtensions, nowSeconds, signatureValid[i]);
       List<Integer> own = leaf.capabilities().credentials();
       int type = leaf.credential().type();
       // Every other member lists this leaf's type (the leaf itself does: checked above), the leaf
