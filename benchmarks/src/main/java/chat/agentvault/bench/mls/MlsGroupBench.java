@@ -153,6 +153,14 @@ public class MlsGroupBench {
       SteadyStateGroups.Pair pair = SteadyStateGroups.build(suite, n, config);
       committer = wrap(pair.committer());
       processor = wrap(pair.processor());
+      // One epoch further through a real commit of C, merged by both: the states are then those
+      // of members in use (a state loaded from a record has no cached tree hashes yet, and this
+      // benchmark never merges, so it would rehash the whole tree in every invocation).
+      MlsGroup.PendingCommit first = committer.update();
+      Inbound staged = processor.process(first.message());
+      checkStaged(staged, committer.epoch() + 1);
+      committer.mergePendingCommit();
+      processor.merge((Inbound.StagedCommit) staged);
       commit = committer.update().message();
       committer.discardPendingCommit();
       checkStaged(processor.process(commit), committer.epoch() + 1);
