@@ -163,6 +163,40 @@ class HpkeTest {
   }
 
   @ParameterizedTest
+  @EnumSource(
+      value = AeadId.class,
+      names = {"AES_128_GCM", "CHACHA20_POLY1305"})
+  void sealerIsSealBaseWithItsInfo(AeadId aead) throws Exception {
+    Hpke hpke = suite(aead);
+    byte[] longInfo = new byte[300_000];
+    new java.util.Random(7).nextBytes(longInfo);
+    Hpke.Sealer sealer = hpke.sealer(longInfo.clone());
+    byte[] aad = utf8("aad");
+    Set<String> encs = new HashSet<>();
+    for (int i = 0; i < 3; i++) {
+      try (X25519PrivateKey skR = hpke.generateKeyPair()) {
+        byte[] pt = utf8("to recipient " + i);
+        Hpke.Sealed sealed = sealer.seal(skR.publicKey(), aad, pt);
+        assertThat(hpke.open(sealed.enc(), skR, longInfo, aad, sealed.ciphertext())).isEqualTo(pt);
+        assertThat(encs.add(HEX.formatHex(sealed.enc()))).as("fresh ephemeral key").isTrue();
+        byte[] otherInfo = longInfo.clone();
+        otherInfo[longInfo.length - 1] ^= 1;
+        assertThatThrownBy(() -> hpke.open(sealed.enc(), skR, otherInfo, aad, sealed.ciphertext()))
+            .isInstanceOf(AEADBadTagException.class);
+      }
+    }
+    // The info is hashed when the sealer is made: changing the caller's array later changes nothing.
+    byte[] info = utf8("info");
+    Hpke.Sealer early = hpke.sealer(info);
+    info[0] ^= 1;
+    try (X25519PrivateKey skR = hpke.generateKeyPair()) {
+      Hpke.Sealed sealed = early.seal(skR.publicKey(), aad, utf8("x"));
+      assertThat(hpke.open(sealed.enc(), skR, utf8("info"), aad, sealed.ciphertext())).isEqualTo(utf8("x"));
+    }
+    assertThatThrownBy(() -> suite(AeadId.EXPORT_ONLY).sealer(INFO)).isInstanceOf(IllegalStateException.class);
+  }
+
+  @ParameterizedTest
   @EnumSource(AeadId.class)
   void singleShotExport(AeadId aead) throws Exception {
     Hpke hpke = suite(aead);

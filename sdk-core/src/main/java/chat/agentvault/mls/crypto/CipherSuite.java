@@ -47,6 +47,21 @@ public interface CipherSuite {
       throws GeneralSecurityException;
 
   /**
+   * SealBase to many public keys with one {@code info} (e.g. every new member of a Welcome):
+   * {@link #hpkeSeal} with that info, the info hashed once where the suite can. Thread-safe.
+   */
+  default HpkeSealer hpkeSealer(byte[] info) {
+    byte[] fixed = info.clone();
+    return (publicKey, aad, plaintext) -> hpkeSeal(publicKey, fixed, aad, plaintext);
+  }
+
+  /** {@link #hpkeSeal} with a fixed info. */
+  @FunctionalInterface
+  interface HpkeSealer {
+    HpkeSealed seal(byte[] publicKey, byte[] aad, byte[] plaintext) throws GeneralSecurityException;
+  }
+
+  /**
    * SendExportBase (RFC 9180 §6.2): SetupBaseS(pk, info), then Export(exporterContext, length).
    * The result's {@code secret} is a secret.
    */

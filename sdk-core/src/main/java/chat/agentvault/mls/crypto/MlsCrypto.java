@@ -96,6 +96,21 @@ public final class MlsCrypto {
     return cs.hpkeSeal(publicKey, encryptContext(label, context), new byte[0], plaintext);
   }
 
+  /**
+   * EncryptWithLabel(PublicKey, Label, Context, Plaintext) (§5.1.3) for many public keys with one
+   * label and context: the HPKE info (EncryptContext) is built and hashed once. Thread-safe.
+   */
+  public static Encryptor encryptorWithLabel(CipherSuite cs, String label, byte[] context) {
+    CipherSuite.HpkeSealer sealer = cs.hpkeSealer(encryptContext(label, context));
+    return (publicKey, plaintext) -> sealer.seal(publicKey, new byte[0], plaintext);
+  }
+
+  /** EncryptWithLabel with a fixed label and context, from {@link #encryptorWithLabel}. */
+  @FunctionalInterface
+  public interface Encryptor {
+    CipherSuite.HpkeSealed encrypt(byte[] publicKey, byte[] plaintext) throws GeneralSecurityException;
+  }
+
   /** DecryptWithLabel (§5.1.3). */
   public static byte[] decryptWithLabel(
       CipherSuite cs,

@@ -96,6 +96,15 @@ final class X25519Ed25519Suite implements CipherSuite {
   }
 
   @Override
+  public HpkeSealer hpkeSealer(byte[] info) {
+    Hpke.Sealer sealer = hpke.sealer(info); // info_hash computed once (Hpke.sealer)
+    return (publicKey, aad, plaintext) -> {
+      Hpke.Sealed sealed = sealer.seal(X25519PublicKey.of(publicKey), aad, plaintext);
+      return new HpkeSealed(sealed.enc(), sealed.ciphertext());
+    };
+  }
+
+  @Override
   public byte[] hpkeOpen(
       byte[] privateKey, byte[] kemOutput, byte[] info, byte[] aad, byte[] ciphertext)
       throws GeneralSecurityException {

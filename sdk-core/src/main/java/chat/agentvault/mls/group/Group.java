@@ -12,6 +12,7 @@ import chat.agentvault.mls.codec.TlsWriter;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.CipherSuites;
 import chat.agentvault.mls.crypto.MlsCrypto;
+import chat.agentvault.mls.crypto.Parallel;
 import chat.agentvault.mls.framing.MessageProtection;
 import chat.agentvault.mls.framing.Welcomes;
 import chat.agentvault.mls.message.AuthenticatedContent;
@@ -1459,10 +1460,10 @@ public final class Group {
       SecretBytes.wipe(key);
     }
     int ownNode = TreeMath.leafToNode(s.ownLeaf);
-    List<Welcome.EncryptedGroupSecrets> secrets = new ArrayList<>();
-    for (int i = 0; i < applied.added.size(); i++) {
+    int count = applied.added.size();
+    byte[][] plains = new byte[count][];
+    for (int i = 0; i < count; i++) {
       int leaf = applied.added.get(i);
-      KeyPackage kp = applied.addedKeyPackages.get(i);
       Bytes pathSecret = null;
       if (created != null) {
         int newNode = TreeMath.leafToNode(leaf);
@@ -1474,21 +1475,37 @@ public final class Group {
         }
       }
       GroupSecrets gs = new GroupSecrets(Bytes.wrap(joiner.clone()), pathSecret, applied.pskIds);
-      byte[] plain = TlsWriter.encode(gs, (w, g) -> g.encode(w));
-      try {
-        var sealed =
-            MlsCrypto.encryptWithLabel(cs, kp.initKey().unsafeArray(), "Welcome", encryptedGroupInfo, plain);
-        secrets.add(
-            new Welcome.EncryptedGroupSecrets(
-                keyPackageRef(cs, kp),
-                new HpkeCiphertext(Bytes.wrap(sealed.kemOutput()), Bytes.wrap(sealed.ciphertext()))));
-      } catch (GeneralSecurityException e) {
-        throw new MessageRejectedException(Reason.MALFORMED, "cannot encrypt to a KeyPackage init key", e);
-      } finally {
-        SecretBytes.wipe(plain);
-      }
+      plains[i] = TlsWriter.encode(gs, (w, g) -> g.encode(w));
     }
     SecretBytes.wipe(joiner);
+    // Each entry's HPKE info holds the whole encrypted GroupInfo (about 300 KB for 1024 members):
+    // hashed once for all entries; the entries are independent, so encrypted on several cores.
+    MlsCrypto.Encryptor encryptor = MlsCrypto.encryptorWithLabel(cs, "Welcome", encryptedGroupInfo);
+    Welcome.EncryptedGroupSecrets[] entries = new Welcome.EncryptedGroupSecrets[count];
+    GeneralSecurityException[] failed = new GeneralSecurityException[count];
+    Parallel.forEach(
+        count,
+        i -> {
+          KeyPackage kp = applied.addedKeyPackages.get(i);
+          try {
+            var sealed = encryptor.encrypt(kp.initKey().unsafeArray(), plains[i]);
+            entries[i] =
+                new Welcome.EncryptedGroupSecrets(
+                    keyPackageRef(cs, kp),
+                    new HpkeCiphertext(Bytes.wrap(sealed.kemOutput()), Bytes.wrap(sealed.ciphertext())));
+          } catch (GeneralSecurityException e) {
+            failed[i] = e;
+          } finally {
+            SecretBytes.wipe(plains[i]);
+          }
+        });
+    List<Welcome.EncryptedGroupSecrets> secrets = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      if (failed[i] != null) {
+        throw new MessageRejectedException(Reason.MALFORMED, "cannot encrypt to a KeyPackage init key", failed[i]);
+      }
+      secrets.add(entries[i]);
+    }
     return new MlsMessage(new Welcome(cs.id(), secrets, Bytes.wrap(encryptedGroupInfo)));
   }
 

@@ -1,9 +1,11 @@
 package chat.agentvault.mls.group;
 
+import chat.agentvault.Bytes;
 import chat.agentvault.MessageRejectedException;
 import chat.agentvault.MessageRejectedException.Reason;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.MlsCrypto;
+import chat.agentvault.mls.crypto.Parallel;
 import chat.agentvault.mls.message.Codes;
 import chat.agentvault.mls.message.Extension;
 import chat.agentvault.mls.message.KeyPackage;
@@ -169,12 +171,28 @@ final class Proposals {
       }
     }
     s.keys.prune(s.tree);
+    // The KeyPackage and leaf signatures of the Adds do not depend on the tree: verified on
+    // several cores first, then each Add is validated and applied in order as before.
+    List<KeyPackage> adds = new ArrayList<>();
     for (Resolved r : list) {
       if (r.proposal() instanceof Proposal.Add a) {
-        validateKeyPackage(s, a.keyPackage(), out.extensions);
-        out.added.add(s.tree.addLeaf(a.keyPackage().leafNode()));
-        out.addedKeyPackages.add(a.keyPackage());
+        adds.add(a.keyPackage());
       }
+    }
+    boolean[] keyPackageValid = new boolean[adds.size()];
+    boolean[] leafValid = new boolean[adds.size()];
+    Bytes groupId = s.groupId();
+    Parallel.forEach(
+        adds.size(),
+        i -> {
+          keyPackageValid[i] = keyPackageSignatureValid(cs, adds.get(i));
+          leafValid[i] = TreeValidation.leafSignatureValid(cs, adds.get(i).leafNode(), groupId, -1);
+        });
+    for (int i = 0; i < adds.size(); i++) {
+      KeyPackage kp = adds.get(i);
+      validateKeyPackage(s, kp, out.extensions, keyPackageValid[i], leafValid[i]);
+      out.added.add(s.tree.addLeaf(kp.leafNode()));
+      out.addedKeyPackages.add(kp);
     }
     for (Resolved r : list) {
       if (r.proposal() instanceof Proposal.PreSharedKey psk) {
@@ -202,24 +220,37 @@ final class Proposals {
 
   /** §10.1 KeyPackage validation, against the tree as it stands (earlier Adds included). */
   static void validateKeyPackage(GroupState s, KeyPackage kp, List<Extension> extensions) {
+    validateKeyPackage(
+        s, kp, extensions, keyPackageSignatureValid(s.cs, kp),
+        TreeValidation.leafSignatureValid(s.cs, kp.leafNode(), s.groupId(), -1));
+  }
+
+  /** As above, with both signatures verified beforehand (their results given); same checks, same order. */
+  private static void validateKeyPackage(
+      GroupState s, KeyPackage kp, List<Extension> extensions, boolean keyPackageValid, boolean leafValid) {
     if (kp.version() != Codes.MLS10 || kp.cipherSuite() != s.cs.id()) {
       fail("KeyPackage version or cipher suite does not match the group (§10.1)");
     }
-    try {
-      MlsCrypto.verifyWithLabel(
-          s.cs,
-          kp.leafNode().signatureKey().unsafeArray(),
-          "KeyPackageTBS",
-          kp.toBeSigned(),
-          kp.signature().unsafeArray());
-    } catch (GeneralSecurityException e) {
-      throw new MessageRejectedException(Reason.BAD_SIGNATURE, "KeyPackage signature invalid", e);
+    if (!keyPackageValid) {
+      throw new MessageRejectedException(Reason.BAD_SIGNATURE, "KeyPackage signature invalid");
     }
     if (kp.initKey().equals(kp.leafNode().encryptionKey())) {
       fail("KeyPackage init_key equals its leaf encryption_key (§10.1)");
     }
     TreeValidation.validateLeafNode(
-        s.cs, kp.leafNode(), Role.KEY_PACKAGE, s.tree, s.groupId(), -1, extensions, s.config.clockSeconds().getAsLong());
+        s.cs, kp.leafNode(), Role.KEY_PACKAGE, s.tree, s.groupId(), -1, extensions, s.config.clockSeconds().getAsLong(),
+        leafValid);
+  }
+
+  /** Whether the KeyPackage's signature over KeyPackageTBS (§10) verifies with its leaf's key. Thread-safe. */
+  private static boolean keyPackageSignatureValid(CipherSuite cs, KeyPackage kp) {
+    try {
+      MlsCrypto.verifyWithLabel(
+          cs, kp.leafNode().signatureKey().unsafeArray(), "KeyPackageTBS", kp.toBeSigned(), kp.signature().unsafeArray());
+      return true;
+    } catch (GeneralSecurityException e) {
+      return false;
+    }
   }
 
   /** The secret of a PSK (§8.4); MALFORMED when it is not available. */

@@ -7,6 +7,7 @@ import chat.agentvault.crypto.Csprng;
 import chat.agentvault.crypto.SecretBytes;
 import chat.agentvault.mls.crypto.CipherSuite;
 import chat.agentvault.mls.crypto.MlsCrypto;
+import chat.agentvault.mls.crypto.Parallel;
 import chat.agentvault.mls.message.Codes;
 import chat.agentvault.mls.message.HpkeCiphertext;
 import chat.agentvault.mls.message.LeafNode;
@@ -183,29 +184,48 @@ public final class TreeKem {
     keys.prune(tree);
 
     byte[] context = contextForTreeHash.apply(tree.treeHash());
-    List<UpdatePath.Node> nodes = new ArrayList<>();
-    try {
-      for (int i = 0; i < fdp.length; i++) {
-        List<HpkeCiphertext> cts = new ArrayList<>();
-        for (int target : targets.get(i)) {
-          byte[] pk = publicKeyOf(tree, target).unsafeArray();
-          CipherSuiteSealed sealed = seal(cs, pk, context, pathSecrets.get(i));
-          cts.add(new HpkeCiphertext(Bytes.wrap(sealed.kem), Bytes.wrap(sealed.ct)));
-        }
-        nodes.add(new UpdatePath.Node(publicKeys.get(i), cts));
+    // Every path secret goes to every node of its copath resolution, each its own HPKE seal with
+    // the same label and context (hashed once): independent, so done on several cores. After an
+    // Add of many members (blank parents) that is one seal per member.
+    MlsCrypto.Encryptor encryptor = MlsCrypto.encryptorWithLabel(cs, LABEL, context);
+    int total = 0;
+    for (List<Integer> t : targets) {
+      total += t.size();
+    }
+    int[] pathIndex = new int[total];
+    byte[][] targetKeys = new byte[total][];
+    int k = 0;
+    for (int i = 0; i < fdp.length; i++) {
+      for (int target : targets.get(i)) {
+        pathIndex[k] = i;
+        targetKeys[k++] = publicKeyOf(tree, target).unsafeArray();
       }
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HPKE encryption to a tree key failed", e);
+    }
+    HpkeCiphertext[] sealed = new HpkeCiphertext[total];
+    GeneralSecurityException[] failed = new GeneralSecurityException[total];
+    Parallel.forEach(
+        total,
+        j -> {
+          try {
+            CipherSuite.HpkeSealed c = encryptor.encrypt(targetKeys[j], pathSecrets.get(pathIndex[j]));
+            sealed[j] = new HpkeCiphertext(Bytes.wrap(c.kemOutput()), Bytes.wrap(c.ciphertext()));
+          } catch (GeneralSecurityException e) {
+            failed[j] = e;
+          }
+        });
+    List<UpdatePath.Node> nodes = new ArrayList<>();
+    k = 0;
+    for (int i = 0; i < fdp.length; i++) {
+      List<HpkeCiphertext> cts = new ArrayList<>();
+      for (int n = 0; n < targets.get(i).size(); n++, k++) {
+        if (failed[k] != null) {
+          throw new IllegalStateException("HPKE encryption to a tree key failed", failed[k]);
+        }
+        cts.add(sealed[k]);
+      }
+      nodes.add(new UpdatePath.Node(publicKeys.get(i), cts));
     }
     return new Created(new UpdatePath(newLeaf, nodes), commitSecret, pathSecrets);
-  }
-
-  private record CipherSuiteSealed(byte[] kem, byte[] ct) {}
-
-  private static CipherSuiteSealed seal(CipherSuite cs, byte[] pk, byte[] context, byte[] secret)
-      throws GeneralSecurityException {
-    var s = MlsCrypto.encryptWithLabel(cs, pk, LABEL, context, secret);
-    return new CipherSuiteSealed(s.kemOutput(), s.ciphertext());
   }
 
   /** The resolution of a copath child without the leaves added in this commit. */
