@@ -299,6 +299,9 @@ public final class Sessions implements AutoCloseable {
           s.wipe();
         }
       }
+      // The store may or may not hold the new record (a failure after the write): the next
+      // operation reads whatever it holds, so memory never runs behind or ahead of it.
+      cache.remove(peer);
       throw e;
     } finally {
       SecretBytes.wipe(bytes);
