@@ -17,7 +17,7 @@ final class Codec {
     private int pos;
 
     Writer(int capacity) {
-      buf = new byte[Math.max(16, capacity)];
+      buf = new byte[Math.max(1, capacity)];
     }
 
     private void ensure(int n) {
@@ -74,8 +74,21 @@ final class Codec {
       return pos;
     }
 
+    /** Copies what was written into {@code dest} at {@code offset}. */
+    void copyTo(byte[] dest, int offset) {
+      System.arraycopy(buf, 0, dest, offset, pos);
+    }
+
     byte[] toByteArray() {
       return pos == buf.length ? buf : Arrays.copyOf(buf, pos);
+    }
+
+    /**
+     * The buffer itself when exactly filled (no copy, nothing left behind to wipe), else a copy
+     * with the buffer zeroed: for records holding secrets, sized in advance.
+     */
+    byte[] toExactArray() {
+      return pos == buf.length ? buf : toByteArrayAndWipe();
     }
 
     /** A copy of what was written, then the buffer zeroed (for records holding secrets). */

@@ -106,14 +106,19 @@ final class DoubleRatchet {
       prefix.raw(header);
     }
     s.ns++;
-    byte[] before = prefix.toByteArray();
+    int prefixLength = prefix.position();
+    byte[] ad = new byte[s.ad.length + prefixLength];
+    System.arraycopy(s.ad, 0, ad, 0, s.ad.length);
+    prefix.copyTo(ad, s.ad.length);
     byte[] km = Kdf.messageKeys(mk);
     SecretBytes.wipe(mk);
     byte[] key = Arrays.copyOf(km, Kdf.KEY);
     try {
-      byte[] ct =
-          seal(key, Arrays.copyOfRange(km, Kdf.KEY, Kdf.KEY + Kdf.NONCE), concat(s.ad, before), plaintext);
-      return prefix.raw(ct).toByteArray();
+      byte[] ct = seal(key, Arrays.copyOfRange(km, Kdf.KEY, Kdf.KEY + Kdf.NONCE), ad, plaintext);
+      byte[] out = new byte[prefixLength + ct.length];
+      prefix.copyTo(out, 0);
+      System.arraycopy(ct, 0, out, prefixLength, ct.length);
+      return out;
     } finally {
       SecretBytes.wipe(km);
       SecretBytes.wipe(key);

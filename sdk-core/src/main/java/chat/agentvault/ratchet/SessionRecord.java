@@ -101,18 +101,27 @@ final class SessionRecord {
   }
 
   byte[] toBytes() {
-    Codec.Writer w = new Codec.Writer(1024 * states.size() + 40 * seen.size());
+    int length = 1 + 4 + 4 + 32 * seen.size();
+    int[] lengths = new int[states.size()];
+    for (int i = 0; i < lengths.length; i++) {
+      lengths[i] = states.get(i).encodedLength();
+      length += 4 + lengths[i];
+    }
+    Codec.Writer w = new Codec.Writer(length);
     w.u8(VERSION).u32(states.size());
-    for (SessionState s : states) {
-      byte[] b = s.toBytes();
-      w.vector(b);
-      java.util.Arrays.fill(b, (byte) 0);
+    for (int i = 0; i < lengths.length; i++) {
+      w.u32(lengths[i]);
+      int start = w.position();
+      states.get(i).writeTo(w);
+      if (w.position() - start != lengths[i]) {
+        throw new AssertionError("session state length");
+      }
     }
     w.u32(seen.size());
     for (byte[] b : seen) {
       w.raw(b);
     }
-    return w.toByteArrayAndWipe();
+    return w.toExactArray();
   }
 
   static SessionRecord parse(byte[] b) {

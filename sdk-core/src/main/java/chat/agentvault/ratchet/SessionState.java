@@ -224,7 +224,22 @@ final class SessionState {
   // ------------------------------------------------------------------ record
 
   byte[] toBytes() {
-    Codec.Writer w = new Codec.Writer(700 + skipped.size() * 76 + expired.size() * 36);
+    Codec.Writer w = new Codec.Writer(encodedLength());
+    writeTo(w);
+    return w.toExactArray();
+  }
+
+  /** The exact length of {@link #toBytes()}. */
+  int encodedLength() {
+    int n = 2 + PublicIdentity.ENCODED_LENGTH + AD_LENGTH + 32 + 4 + 4 + 8 + 32 + 32 + 32;
+    for (byte[] o : new byte[][] {dhr, cks, ckr, hks, hkr, nhks, nhkr}) {
+      n += o == null ? 1 : 33;
+    }
+    n += 12 + 4 + skipped.size() * 76 + 4 + oldChains.size() * 32 + 4 + expired.size() * 36;
+    return n;
+  }
+
+  void writeTo(Codec.Writer w) {
     int flags = (initiator ? 1 : 0) | (headerEncryption ? 2 : 0) | (received ? 4 : 0);
     w.u8(VERSION).u8(flags).raw(peerIdentity).raw(ad).raw(baseKey);
     w.u32(signedPreKeyId).u32(oneTimePreKeyId).u64(createdAt);
@@ -244,7 +259,6 @@ final class SessionState {
     for (Index i : expired) {
       w.raw(i.chain().unsafeArray()).u32(i.n());
     }
-    return w.toByteArrayAndWipe();
   }
 
   static SessionState parse(byte[] b, int from, int to) {

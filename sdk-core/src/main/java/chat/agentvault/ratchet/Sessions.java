@@ -119,7 +119,7 @@ public final class Sessions implements AutoCloseable {
       SessionState c = rec.current().copy();
       DoubleRatchet.Limits l = DoubleRatchet.Limits.of(config);
       c.purgeExpired(l.now(), l.lifetimeMillis(), l.maxSkipped());
-      int capacity = plaintext.length + 400;
+      int capacity = 320; // the largest prefix: PREKEY with an encrypted header is 256 bytes
       Codec.Writer prefix =
           c.pending()
               ? WireMessage.preKeyPrefix(
