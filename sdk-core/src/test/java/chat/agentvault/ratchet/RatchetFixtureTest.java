@@ -17,9 +17,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Format stability: session records written by version 1 (committed fixtures, recorded from random
  * test-only keys) still load, write back byte for byte, and decrypt the messages recorded with them:
  * a late message from a skipped key and the next message of the chain. Regenerate only for a new
- * format version: {@code -Dagentvault.fixtures.write=true}.
+ * format version: {@code -Dagentvault.ratchet.fixtures.write=true}.
  */
-class FormatFixtureTest {
+class RatchetFixtureTest {
   private static final HexFormat HEX = HexFormat.of();
 
   private static Path file(boolean he) {
@@ -29,7 +29,7 @@ class FormatFixtureTest {
   @ParameterizedTest
   @ValueSource(booleans = {false, true})
   void version1RecordsStillLoadAndDecrypt(boolean he) throws Exception {
-    if (Boolean.getBoolean("agentvault.fixtures.write")) {
+    if (Boolean.getBoolean("agentvault.ratchet.fixtures.write")) {
       write(he);
     }
     Map<String, String> f = new LinkedHashMap<>();
@@ -62,7 +62,7 @@ class FormatFixtureTest {
     byte[] next = alice.send(bob, "next message");
     StringBuilder out = new StringBuilder();
     out.append("# Session record version 1").append(he ? " (header encryption)" : "")
-        .append(", recorded by FormatFixtureTest with random test-only keys.\n");
+        .append(", recorded by RatchetFixtureTest with random test-only keys.\n");
     out.append("peer=").append(alice.identity.fingerprint().full()).append('\n');
     out.append("record=").append(HEX.formatHex(bob.stored(alice))).append('\n');
     out.append("late=").append(HEX.formatHex(late)).append('\n');
