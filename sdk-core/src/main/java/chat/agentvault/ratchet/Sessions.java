@@ -204,6 +204,7 @@ public final class Sessions implements AutoCloseable {
 
   /** X3DH §3.4 for an initial message of a session this device does not have yet. */
   private Decrypted accept(PeerAddress peer, SessionRecord rec, WireMessage m, DoubleRatchet.Limits l) {
+    preKeys.maintain(); // a signed prekey past its grace period is deleted before it can be used
     SessionState fresh = X3dh.respond(identity, preKeys, m, l.now());
     byte[] plaintext;
     try {
