@@ -129,10 +129,14 @@ final class SessionState {
         c.skipped.put(e.getKey(), new Skipped(e.getValue().mk.clone(), e.getValue().storedAt));
       }
     }
-    for (byte[] o : oldChains) {
-      c.oldChains.add(o.clone());
+    if (!oldChains.isEmpty()) {
+      for (byte[] o : oldChains) {
+        c.oldChains.add(headerEncryption ? o.clone() : o); // ratchet public keys are never wiped
+      }
     }
-    c.expired.addAll(expired);
+    if (!expired.isEmpty()) {
+      c.expired.addAll(expired);
+    }
     return c;
   }
 
@@ -208,7 +212,10 @@ final class SessionState {
     }
     oldChains.addLast(chain.clone());
     while (oldChains.size() > MAX_OLD_CHAINS) {
-      SecretBytes.wipe(oldChains.removeFirst());
+      byte[] dropped = oldChains.removeFirst();
+      if (headerEncryption) {
+        SecretBytes.wipe(dropped); // a header key; ratchet public keys may be shared by copies
+      }
     }
   }
 
