@@ -48,6 +48,7 @@ public final class Sessions implements AutoCloseable {
   private final RatchetConfig config;
   private final Map<PeerAddress, SessionRecord> cache = new ConcurrentHashMap<>();
   private final Map<PeerAddress, Object> locks = new ConcurrentHashMap<>();
+  private volatile boolean closed;
 
   private Sessions(Builder b) {
     this.identity = b.identity;
@@ -70,11 +71,13 @@ public final class Sessions implements AutoCloseable {
    * prekey and tops up one-time prekeys when due (see {@link RatchetConfig}).
    */
   public PreKeyBundle bundle() {
+    checkOpen();
     return preKeys.bundle(true);
   }
 
   /** A bundle without a one-time prekey (X3DH §3.3: for when the relay has run out of them). */
   public PreKeyBundle bundleWithoutOneTimePreKey() {
+    checkOpen();
     return preKeys.bundle(false);
   }
 
@@ -90,6 +93,7 @@ public final class Sessions implements AutoCloseable {
    *     device's own
    */
   public void start(PeerAddress peer, PreKeyBundle bundle) {
+    checkOpen();
     Objects.requireNonNull(peer, "peer");
     Objects.requireNonNull(bundle, "bundle");
     if (!bundle.identity().fingerprint().equals(peer.fingerprint())) {
@@ -112,6 +116,7 @@ public final class Sessions implements AutoCloseable {
    * @throws RatchetException {@code UNKNOWN_SESSION} when there is no session with {@code peer}
    */
   public byte[] encrypt(PeerAddress peer, byte[] plaintext) {
+    checkOpen();
     Objects.requireNonNull(peer, "peer");
     Objects.requireNonNull(plaintext, "plaintext");
     synchronized (lock(peer)) {
@@ -148,6 +153,7 @@ public final class Sessions implements AutoCloseable {
    *     BAD_MAC}, {@code DUPLICATE} or {@code EXPIRED}; nothing changed
    */
   public Decrypted decrypt(PeerAddress peer, byte[] message) {
+    checkOpen();
     Objects.requireNonNull(peer, "peer");
     Objects.requireNonNull(message, "message");
     WireMessage m = WireMessage.parse(message.clone());
@@ -235,6 +241,7 @@ public final class Sessions implements AutoCloseable {
 
   /** True when a session with {@code peer} exists (in memory or in the store). */
   public boolean hasSession(PeerAddress peer) {
+    checkOpen();
     Objects.requireNonNull(peer, "peer");
     synchronized (lock(peer)) {
       return load(peer).isPresent();
@@ -243,6 +250,7 @@ public final class Sessions implements AutoCloseable {
 
   /** Deletes every session with {@code peer}; false if there was none. */
   public boolean deleteSession(PeerAddress peer) {
+    checkOpen();
     Objects.requireNonNull(peer, "peer");
     synchronized (lock(peer)) {
       SessionRecord rec = cache.remove(peer);
@@ -254,9 +262,13 @@ public final class Sessions implements AutoCloseable {
     }
   }
 
-  /** Wipes the session and prekey secrets held in memory; the stores keep theirs. */
+  /**
+   * Wipes the session and prekey secrets held in memory; the stores keep theirs. Idempotent; any
+   * later call throws {@link IllegalStateException}.
+   */
   @Override
   public void close() {
+    closed = true;
     for (SessionRecord r : cache.values()) {
       r.states().forEach(SessionState::wipe);
     }
@@ -265,6 +277,12 @@ public final class Sessions implements AutoCloseable {
   }
 
   // ------------------------------------------------------------------ internals
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException("sessions were closed");
+    }
+  }
 
   private Object lock(PeerAddress peer) {
     return locks.computeIfAbsent(peer, k -> new Object());

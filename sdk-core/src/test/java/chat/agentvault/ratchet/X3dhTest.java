@@ -247,5 +247,8 @@ class X3dhTest {
     assertThatThrownBy(() -> RatchetConfig.builder().maxSkip(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> RatchetConfig.builder().skippedKeyLifetime(Duration.ZERO))
         .isInstanceOf(IllegalArgumentException.class);
+    alice.api.close();
+    assertThatThrownBy(() -> alice.api.bundle()).isInstanceOf(IllegalStateException.class);
+    assertThatThrownBy(() -> alice.send(bob, "x")).isInstanceOf(IllegalStateException.class);
   }
 }
