@@ -26,6 +26,7 @@ public final class Fingerprint {
   private static final int SHORT_GROUPS = 4;
 
   private final byte[] digest;
+  private int hash; // cached: fingerprints key the ratchet's per-peer maps on every message
 
   private Fingerprint(byte[] digest) {
     this.digest = digest;
@@ -128,7 +129,12 @@ public final class Fingerprint {
 
   @Override
   public int hashCode() {
-    return Arrays.hashCode(digest);
+    int h = hash;
+    if (h == 0) {
+      h = Arrays.hashCode(digest);
+      hash = h;
+    }
+    return h;
   }
 
   /** {@link #full()}. */

@@ -19,7 +19,10 @@ import javax.crypto.spec.SecretKeySpec;
  * Instances are immutable and thread-safe; {@link #destroy()} wipes the key copy.
  */
 public final class InsecureNonceAead {
-  /** The AEADs of MLS cipher suites 0x0001 and 0x0003 (and HPKE AEAD ids 0x0001, 0x0003). */
+  /**
+   * The AEADs of MLS cipher suites 0x0001 and 0x0003 (and HPKE AEAD ids 0x0001, 0x0003), and the
+   * ratchet's XChaCha20-Poly1305.
+   */
   public enum Algorithm {
     /**
      * AES-128-GCM (HPKE id 0x0001). Backend: the JDK's {@code AES/GCM/NoPadding}, whose AES-NI and
@@ -31,7 +34,13 @@ public final class InsecureNonceAead {
      * ChaCha20-Poly1305, RFC 8439 (HPKE id 0x0003). Backend: libsodium's {@code
      * crypto_aead_chacha20poly1305_ietf}, about twice the JDK's and Bouncy Castle's throughput.
      */
-    CHACHA20_POLY1305(32, 12, 16);
+    CHACHA20_POLY1305(32, 12, 16),
+    /**
+     * XChaCha20-Poly1305 (draft-irtf-cfrg-xchacha-03), 24-byte nonce: the Double Ratchet's message
+     * AEAD, whose key and nonce are both derived from a single-use message key. Backend: libsodium's
+     * {@code crypto_aead_xchacha20poly1305_ietf}, as {@link chat.agentvault.crypto.XChaCha20Poly1305}.
+     */
+    XCHACHA20_POLY1305(32, 24, 16);
 
     private final int keyLength;
     private final int nonceLength;
@@ -48,7 +57,7 @@ public final class InsecureNonceAead {
       return keyLength;
     }
 
-    /** Nn: 12 for both. */
+    /** Nn: 12 for AES-GCM and ChaCha20-Poly1305, 24 for XChaCha20-Poly1305. */
     public int nonceLength() {
       return nonceLength;
     }
@@ -97,13 +106,16 @@ public final class InsecureNonceAead {
       return cipher.doFinal(plaintext);
     }
     byte[] out = new byte[plaintext.length + 16];
-    long[] outLen = new long[1];
     int rc =
-        Sodium.get()
-            .crypto_aead_chacha20poly1305_ietf_encrypt(
-                out, outLen, plaintext, plaintext.length, aad, aad.length, null, nonce, key);
+        algorithm == Algorithm.XCHACHA20_POLY1305
+            ? Sodium.get()
+                .crypto_aead_xchacha20poly1305_ietf_encrypt(
+                    out, null, plaintext, plaintext.length, aad, aad.length, null, nonce, key)
+            : Sodium.get()
+                .crypto_aead_chacha20poly1305_ietf_encrypt(
+                    out, null, plaintext, plaintext.length, aad, aad.length, null, nonce, key);
     if (rc != 0) {
-      throw new GeneralSecurityException("ChaCha20-Poly1305 encryption failed");
+      throw new GeneralSecurityException(algorithm + " encryption failed");
     }
     return out;
   }
@@ -124,13 +136,16 @@ public final class InsecureNonceAead {
       return cipher.doFinal(ciphertext); // throws AEADBadTagException
     }
     byte[] out = new byte[ciphertext.length - 16];
-    long[] outLen = new long[1];
     int rc =
-        Sodium.get()
-            .crypto_aead_chacha20poly1305_ietf_decrypt(
-                out, outLen, null, ciphertext, ciphertext.length, aad, aad.length, nonce, key);
+        algorithm == Algorithm.XCHACHA20_POLY1305
+            ? Sodium.get()
+                .crypto_aead_xchacha20poly1305_ietf_decrypt(
+                    out, null, null, ciphertext, ciphertext.length, aad, aad.length, nonce, key)
+            : Sodium.get()
+                .crypto_aead_chacha20poly1305_ietf_decrypt(
+                    out, null, null, ciphertext, ciphertext.length, aad, aad.length, nonce, key);
     if (rc != 0) {
-      throw new AEADBadTagException("ChaCha20-Poly1305 authentication failed");
+      throw new AEADBadTagException(algorithm + " authentication failed");
     }
     return out;
   }
