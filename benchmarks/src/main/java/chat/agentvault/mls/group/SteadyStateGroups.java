@@ -153,7 +153,7 @@ public final class SteadyStateGroups {
     s.setSecrets(EpochSecrets.derive(cs, init, commit, null, context.toByteArray()));
     s.interimTranscriptHash = TranscriptHashes.interim(cs, confirmed, tag);
     s.confirmationTag = tag;
-    byte[] record = GroupRecord.serialize(s);
+    byte[] record = GroupRecord.serialize(s, null);
     try {
       return Group.fromRecord(record, config);
     } finally {
