@@ -1407,9 +1407,12 @@ public final class Group {
         wf == Codes.WIRE_PUBLIC_MESSAGE
             ? new MlsMessage(
                 MessageProtection.protectPublic(cs, oldContext, content, s.signaturePriv, s.membershipKey, tag))
+            // Sealed with the live secret tree, not the staged copy's: the handshake generation is
+            // consumed even if this commit is discarded, so the next one gets a fresh key and nonce
+            // (RFC 9420 §9.2). A merge takes the live ratchets over (adoptApplicationRatchets).
             : new MlsMessage(
                 MessageProtection.protectPrivate(
-                    cs, oldContext, content, s.signaturePriv, tag, s.secretTree, s.senderDataSecret, 0));
+                    cs, oldContext, content, s.signaturePriv, tag, base.secretTree, s.senderDataSecret, 0));
     MlsMessage welcome = null;
     if (!applied.added.isEmpty()) {
       welcome = welcome(s, es, newContext, tag, applied, created, fdp, pskSecret, ratchetTreeInWelcome);

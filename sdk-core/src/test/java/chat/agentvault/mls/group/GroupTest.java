@@ -146,6 +146,32 @@ class GroupTest {
     }
   }
 
+  /**
+   * An own commit that is never merged (discarded: the delivery service refused it) consumed its
+   * handshake generation, so the next commit of the epoch is sealed under a fresh key and nonce
+   * (RFC 9420 §9.2: each is used once). A receiver that read both with one secret tree would find a
+   * reused generation refused as already consumed.
+   */
+  @ParameterizedTest(name = "suite {0}")
+  @org.junit.jupiter.params.provider.ValueSource(ints = {1, 3})
+  void aDiscardedPrivateCommitConsumedItsHandshakeGeneration(int suite) {
+    World w = new World(suite, true);
+    Client a = w.members.get(0);
+    Client b = w.newClient();
+    w.commit(a, List.of(w.addOf(b)), false, List.of(b));
+    Group.CommitOutput discarded = a.group.commit(List.of(), true);
+    Group.CommitOutput next = a.group.commit(List.of(), true);
+    GroupState bs = b.group.stateForTest().copy();
+    for (Group.CommitOutput c : List.of(discarded, next)) {
+      chat.agentvault.mls.framing.MessageProtection.unprotectPrivate(
+          bs.cs, bs.context, (chat.agentvault.mls.message.PrivateMessage) c.commit().body(), bs.secretTree,
+          bs.senderDataSecret, leaf -> bs.tree.leaf(leaf).signatureKey().toByteArray());
+    }
+    a.group.merge(next.staged());
+    b.group.merge(((Processed.CommitApplied) b.group.process(next.commit())).staged());
+    w.checkAgreement();
+  }
+
   @ParameterizedTest(name = "suite {0} private handshakes {1}")
   @MethodSource("setups")
   void growToEightOneByOneThenTalk(int suite, boolean priv) {
