@@ -12,13 +12,20 @@ public final class Sha256 {
 
   private Sha256() {}
 
+  /** One digest per thread: {@code getInstance} costs a provider lookup on every call otherwise. */
+  private static final ThreadLocal<MessageDigest> DIGEST = ThreadLocal.withInitial(Sha256::newDigest);
+
   /** SHA-256 of the concatenation of {@code parts}. */
   public static byte[] hash(byte[]... parts) {
-    MessageDigest md = newDigest();
-    for (byte[] p : parts) {
-      md.update(p);
+    MessageDigest md = DIGEST.get();
+    try {
+      for (byte[] p : parts) {
+        md.update(p);
+      }
+      return md.digest(); // digest() also resets it for the next call
+    } finally {
+      md.reset(); // after a null part, say, nothing of this call stays in the thread's digest
     }
-    return md.digest();
   }
 
   static MessageDigest newDigest() {
