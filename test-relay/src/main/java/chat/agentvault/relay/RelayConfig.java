@@ -1,0 +1,189 @@
+package chat.agentvault.relay;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * How a relay runs. Immutable; built with {@link #builder()}. Without a JDBC URL the relay starts
+ * an embedded PostgreSQL in {@code dataDir/pg}; without a Redis URL it fans out within its own
+ * process only.
+ */
+public final class RelayConfig {
+  private final String host;
+  private final int port;
+  private final Path dataDir;
+  private final String jdbcUrl;
+  private final String adminUser;
+  private final String adminPassword;
+  private final String appUser;
+  private final String appPassword;
+  private final String redisUrl;
+  private final byte[] jwtSecret;
+  private final Duration tokenLifetime;
+  private final Duration inviteLifetime;
+  private final Duration challengeLifetime;
+  private final long maxBodyBytes;
+  private final int maxFrameBytes;
+  private final int maxPayloadBytes;
+  private final int requestsPerSecond;
+  private final int poolSize;
+  private final boolean bootstrapTenant;
+  private final Clock clock;
+
+  private RelayConfig(Builder b) {
+    this.host = b.host;
+    this.port = b.port;
+    this.dataDir = b.dataDir;
+    this.jdbcUrl = b.jdbcUrl;
+    this.adminUser = b.adminUser;
+    this.adminPassword = b.adminPassword;
+    this.appUser = b.appUser;
+    this.appPassword = b.appPassword;
+    this.redisUrl = b.redisUrl;
+    this.jwtSecret = b.jwtSecret == null ? null : b.jwtSecret.clone();
+    this.tokenLifetime = b.tokenLifetime;
+    this.inviteLifetime = b.inviteLifetime;
+    this.challengeLifetime = b.challengeLifetime;
+    this.maxBodyBytes = b.maxBodyBytes;
+    this.maxFrameBytes = b.maxFrameBytes;
+    this.maxPayloadBytes = b.maxPayloadBytes;
+    this.requestsPerSecond = b.requestsPerSecond;
+    this.poolSize = b.poolSize;
+    this.bootstrapTenant = b.bootstrapTenant;
+    this.clock = b.clock;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  public Builder newBuilder() {
+    Builder b = new Builder();
+    b.host = host;
+    b.port = port;
+    b.dataDir = dataDir;
+    b.jdbcUrl = jdbcUrl;
+    b.adminUser = adminUser;
+    b.adminPassword = adminPassword;
+    b.appUser = appUser;
+    b.appPassword = appPassword;
+    b.redisUrl = redisUrl;
+    b.jwtSecret = jwtSecret == null ? null : jwtSecret.clone();
+    b.tokenLifetime = tokenLifetime;
+    b.inviteLifetime = inviteLifetime;
+    b.challengeLifetime = challengeLifetime;
+    b.maxBodyBytes = maxBodyBytes;
+    b.maxFrameBytes = maxFrameBytes;
+    b.maxPayloadBytes = maxPayloadBytes;
+    b.requestsPerSecond = requestsPerSecond;
+    b.poolSize = poolSize;
+    b.bootstrapTenant = bootstrapTenant;
+    b.clock = clock;
+    return b;
+  }
+
+  public String host() { return host; }
+  public int port() { return port; }
+  /** Where the embedded database and the generated JWT key live; null with an external database and a given JWT secret. */
+  public Path dataDir() { return dataDir; }
+  public Optional<String> jdbcUrl() { return Optional.ofNullable(jdbcUrl); }
+  public String adminUser() { return adminUser; }
+  String adminPassword() { return adminPassword; }
+  public String appUser() { return appUser; }
+  String appPassword() { return appPassword; }
+  public Optional<String> redisUrl() { return Optional.ofNullable(redisUrl); }
+  Optional<byte[]> jwtSecret() { return Optional.ofNullable(jwtSecret).map(byte[]::clone); }
+  public Duration tokenLifetime() { return tokenLifetime; }
+  public Duration inviteLifetime() { return inviteLifetime; }
+  public Duration challengeLifetime() { return challengeLifetime; }
+  public long maxBodyBytes() { return maxBodyBytes; }
+  public int maxFrameBytes() { return maxFrameBytes; }
+  public int maxPayloadBytes() { return maxPayloadBytes; }
+  public int requestsPerSecond() { return requestsPerSecond; }
+  public int poolSize() { return poolSize; }
+  public boolean bootstrapTenant() { return bootstrapTenant; }
+  public Clock clock() { return clock; }
+
+  @Override
+  public String toString() {
+    // no passwords, no JWT secret
+    return "RelayConfig{host=" + host + ", port=" + port + ", dataDir=" + dataDir
+        + ", database=" + (jdbcUrl == null ? "embedded" : "external") + ", redis=" + (redisUrl != null) + "}";
+  }
+
+  public static final class Builder {
+    private String host = "127.0.0.1";
+    private int port = 0;
+    private Path dataDir;
+    private String jdbcUrl;
+    private String adminUser = "postgres";
+    private String adminPassword = "";
+    private String appUser = "agentvault_app";
+    private String appPassword;
+    private String redisUrl;
+    private byte[] jwtSecret;
+    private Duration tokenLifetime = Duration.ofMinutes(15);
+    private Duration inviteLifetime = Duration.ofMinutes(10);
+    private Duration challengeLifetime = Duration.ofMinutes(2);
+    private long maxBodyBytes = 1 << 20;
+    private int maxFrameBytes = 1 << 20;
+    private int maxPayloadBytes = 512 * 1024;
+    private int requestsPerSecond = 0;
+    private int poolSize = 16;
+    private boolean bootstrapTenant = false;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    public Builder host(String host) { this.host = Objects.requireNonNull(host); return this; }
+    /** 0 picks a free port. */
+    public Builder port(int port) { this.port = port; return this; }
+    public Builder dataDir(Path dataDir) { this.dataDir = dataDir; return this; }
+    /** Use this PostgreSQL instead of the embedded one. */
+    public Builder jdbcUrl(String url) { this.jdbcUrl = url; return this; }
+    /** The role that owns the schema and runs migrations. */
+    public Builder adminCredentials(String user, String password) {
+      this.adminUser = Objects.requireNonNull(user);
+      this.adminPassword = Objects.requireNonNull(password);
+      return this;
+    }
+    /** The login role requests run as (created or updated at start; owns nothing, cannot bypass RLS). */
+    public Builder appCredentials(String user, String password) {
+      this.appUser = Objects.requireNonNull(user);
+      this.appPassword = Objects.requireNonNull(password);
+      return this;
+    }
+    /** {@code redis://host:port}: fan out through Redis to the other relay instances on the same database. */
+    public Builder redisUrl(String url) { this.redisUrl = url; return this; }
+    /** HMAC-SHA256 key for access tokens, at least 32 bytes; the instances of one deployment share it. */
+    public Builder jwtSecret(byte[] secret) {
+      if (secret.length < 32) {
+        throw new IllegalArgumentException("JWT secret must be at least 32 bytes");
+      }
+      this.jwtSecret = secret.clone();
+      return this;
+    }
+    public Builder tokenLifetime(Duration d) { this.tokenLifetime = d; return this; }
+    public Builder inviteLifetime(Duration d) { this.inviteLifetime = d; return this; }
+    public Builder challengeLifetime(Duration d) { this.challengeLifetime = d; return this; }
+    public Builder maxBodyBytes(long n) { this.maxBodyBytes = n; return this; }
+    public Builder maxFrameBytes(int n) { this.maxFrameBytes = n; return this; }
+    public Builder maxPayloadBytes(int n) { this.maxPayloadBytes = n; return this; }
+    /** Per device; 0 disables rate limiting. */
+    public Builder requestsPerSecond(int n) { this.requestsPerSecond = n; return this; }
+    public Builder poolSize(int n) { this.poolSize = n; return this; }
+    /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
+    public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }
+    public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }
+
+    public RelayConfig build() {
+      if (jdbcUrl == null && dataDir == null) {
+        throw new IllegalStateException("an embedded database needs a dataDir");
+      }
+      return new RelayConfig(this);
+    }
+  }
+}

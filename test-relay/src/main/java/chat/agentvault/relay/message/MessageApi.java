@@ -1,0 +1,19 @@
+package chat.agentvault.relay.message;
+
+import chat.agentvault.relay.auth.Principal;
+import chat.agentvault.relay.http.JsonBody;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.util.List;
+
+/**
+ * Message submission and acknowledgement, shared by the HTTP endpoints and the WebSocket's client
+ * frames so both follow one set of rules (docs/protocol.md, "Messages").
+ */
+public interface MessageApi {
+
+  /** Stores and fans out one message; the answer is what the sender sees (message id, duplicate flag). */
+  ObjectNode submit(Principal sender, JsonBody request);
+
+  /** Marks these deliveries to {@code recipient} delivered; returns how many changed. */
+  int ack(Principal recipient, List<Long> messageIds);
+}

@@ -1,0 +1,134 @@
+package chat.agentvault.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** Health, authentication, and RLS as the application role sees it. */
+class RelayBasicsTest {
+  static TestRelay relay;
+  static Http http;
+
+  @BeforeAll
+  static void start() {
+    relay = TestRelay.start();
+    http = new Http(relay);
+  }
+
+  @AfterAll
+  static void stop() {
+    relay.close();
+  }
+
+  @Test
+  void healthAnswersStatusAndVersion() {
+    Http.Response r = http.get("/health", null);
+    assertThat(r.status()).isEqualTo(200);
+    assertThat(r.body().path("status").asText()).isEqualTo("ok");
+    assertThat(r.body().path("version").asText()).isEqualTo(TestRelay.VERSION);
+  }
+
+  @Test
+  void loginGivesATokenThatAuthenticates() throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    Fixtures.Device d = Fixtures.active(relay, t, "agent");
+    String token = Fixtures.login(relay, d);
+    assertThat(token).isNotBlank();
+    assertThat(http.get("/api/v1/nothing-here", token).status()).isEqualTo(404);
+    assertThat(http.get("/api/v1/nothing-here", null).status()).isEqualTo(401);
+    assertThat(http.get("/api/v1/nothing-here", token + "x").status()).isEqualTo(401);
+  }
+
+  @Test
+  void aForgedLoginSignatureIsRefusedAndConsumesTheChallenge() throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    Fixtures.Device d = Fixtures.active(relay, t, "agent");
+    Http.Response ch = http.post("/api/v1/auth/challenge",
+        Http.json().put("tenant_id", t.toString()).put("device_id", d.id().toString()), null);
+    Http.Response bad = http.post("/api/v1/auth/token", Http.json().put("tenant_id", t.toString())
+        .put("device_id", d.id().toString()).put("challenge_id", ch.body().path("challenge_id").asText())
+        .put("signature", chat.agentvault.relay.http.JsonBody.b64(new byte[64])), null);
+    assertThat(bad.status()).isEqualTo(401);
+    assertThat(bad.detail()).isEqualTo("authentication failed");
+  }
+
+  @Test
+  void suspendedAndPendingDevicesCannotLogIn() throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    for (String state : new String[] {"PENDING", "SUSPENDED", "REVOKED"}) {
+      Fixtures.Device d = Fixtures.device(relay, t, "agent", state);
+      assertThatThrownBy(() -> Fixtures.login(relay, d)).hasMessageContaining("403");
+    }
+  }
+
+  @Test
+  void unknownFieldsAndMalformedJsonAreClear400s() {
+    Http.Response r = http.postRaw("/api/v1/auth/challenge", "{\"tenant_id\": 1", null);
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.detail()).isEqualTo("malformed JSON");
+    r = http.post("/api/v1/auth/challenge", Http.json().put("tenant_id", UUID.randomUUID().toString())
+        .put("device_id", UUID.randomUUID().toString()).put("evil", 1), null);
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.detail()).isEqualTo("unknown field: evil");
+    r = http.post("/api/v1/auth/challenge", Http.json().put("tenant_id", 7).put("device_id", "x"), null);
+    assertThat(r.status()).isEqualTo(400);
+    assertThat(r.detail()).isEqualTo("field tenant_id must be a string");
+  }
+
+  @Test
+  void theApplicationRoleSeesNothingWithoutATenantAndOnlyItsTenantWithOne() throws Exception {
+    UUID a = Fixtures.tenant(relay);
+    UUID b = Fixtures.tenant(relay);
+    Fixtures.active(relay, a, "agent");
+    Fixtures.active(relay, b, "agent");
+    try (Connection c = relay.database().rawAppConnection()) {
+      // no tenant set: the policy's cast of '' fails: fail closed with an error, never rows
+      assertThatThrownBy(() -> count(c, "devices", null)).isInstanceOf(SQLException.class);
+      c.rollback();
+      try (PreparedStatement p = c.prepareStatement("select set_config('app.current_tenant_id', ?, true)")) {
+        p.setString(1, a.toString());
+        p.execute();
+      }
+      assertThat(count(c, "devices", b)).isZero();
+      assertThat(count(c, "invites", b)).isZero();
+      assertThat(count(c, "devices", a)).isEqualTo(1);
+      // writing a row of another tenant is refused by WITH CHECK
+      assertThatThrownBy(() -> {
+        try (PreparedStatement p = c.prepareStatement(
+            "update devices set name = 'x' where tenant_id = ? returning id")) {
+          p.setObject(1, b);
+          ResultSet rs = p.executeQuery();
+          assertThat(rs.next()).isFalse();
+        }
+        try (PreparedStatement p = c.prepareStatement(
+            "insert into invites (tenant_id, id, token_hash, role, expires_at) values (?, ?, ?, 'agent', now())")) {
+          p.setObject(1, b);
+          p.setObject(2, UUID.randomUUID());
+          p.setBytes(3, new byte[32]);
+          p.executeUpdate();
+        }
+      }).isInstanceOf(SQLException.class).hasMessageContaining("row-level security");
+      c.rollback();
+    }
+  }
+
+  private static long count(Connection c, String table, UUID tenant) throws SQLException {
+    String sql = "select count(*) from " + table + (tenant == null ? "" : " where tenant_id = ?");
+    try (PreparedStatement p = c.prepareStatement(sql)) {
+      if (tenant != null) {
+        p.setObject(1, tenant);
+      }
+      ResultSet rs = p.executeQuery();
+      rs.next();
+      return rs.getLong(1);
+    }
+  }
+}
