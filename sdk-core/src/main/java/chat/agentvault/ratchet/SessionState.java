@@ -40,8 +40,16 @@ final class SessionState {
   /** Finished receiving chains remembered to recognise duplicates. */
   static final int MAX_OLD_CHAINS = 16;
 
-  /** A skipped message key's index: chain and message number. */
-  record Index(Bytes chain, int n) {}
+  /**
+   * A skipped message key's index: chain and message number. With header encryption the chain is
+   * named by a header key, a secret, so {@code toString} shows only the number.
+   */
+  record Index(Bytes chain, int n) {
+    @Override
+    public String toString() {
+      return "Index[n=" + n + "]";
+    }
+  }
 
   /** A skipped message key and when it was stored. */
   static final class Skipped {
