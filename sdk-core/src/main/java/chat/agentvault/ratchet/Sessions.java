@@ -211,27 +211,40 @@ public final class Sessions implements AutoCloseable {
   /** X3DH §3.4 for an initial message of a session this device does not have yet. */
   private Decrypted accept(PeerAddress peer, SessionRecord rec, WireMessage m, DoubleRatchet.Limits l) {
     preKeys.maintain(); // a signed prekey past its grace period is deleted before it can be used
-    SessionState fresh = X3dh.respond(identity, preKeys, m, l.now());
-    byte[] plaintext;
+    int opk = m.oneTimePreKeyId;
+    if (opk >= 0) {
+      preKeys.reserve(opk); // one session per one-time prekey, even under concurrent accepts
+    }
+    boolean stored = false;
     try {
-      plaintext = DoubleRatchet.decrypt(fresh, m, l); // §3.4: on failure, abort and delete SK
-    } catch (RuntimeException e) {
-      fresh.wipe();
-      throw e;
+      SessionState fresh = X3dh.respond(identity, preKeys, m, l.now());
+      byte[] plaintext;
+      try {
+        plaintext = DoubleRatchet.decrypt(fresh, m, l); // §3.4: on failure, abort and delete SK
+      } catch (RuntimeException e) {
+        fresh.wipe();
+        throw e;
+      }
+      SessionRecord next;
+      if (rec == null) {
+        next = SessionRecord.of(fresh);
+      } else if (rec.current().pending() && ownWins(peer)) {
+        next = rec.archive(fresh); // simultaneous start: ours stays current
+      } else {
+        next = rec.promote(fresh);
+      }
+      commit(peer, rec, next);
+      stored = true;
+      return new Decrypted(plaintext, m.sender, true);
+    } finally {
+      if (opk >= 0) {
+        if (stored) {
+          preKeys.consume(opk); // §3.4: deleted once used, after the session is stored
+        } else {
+          preKeys.release(opk);
+        }
+      }
     }
-    SessionRecord next;
-    if (rec == null) {
-      next = SessionRecord.of(fresh);
-    } else if (rec.current().pending() && ownWins(peer)) {
-      next = rec.archive(fresh); // simultaneous start: ours stays current
-    } else {
-      next = rec.promote(fresh);
-    }
-    commit(peer, rec, next);
-    if (m.oneTimePreKeyId >= 0) {
-      preKeys.consume(m.oneTimePreKeyId); // §3.4: deleted once used, after the session is stored
-    }
-    return new Decrypted(plaintext, m.sender, true);
   }
 
   private boolean ownWins(PeerAddress peer) {
