@@ -3,6 +3,7 @@ package chat.agentvault.ratchet;
 import chat.agentvault.crypto.SecretBytes;
 import chat.agentvault.identity.DeviceIdentity;
 import chat.agentvault.identity.Fingerprint;
+import chat.agentvault.identity.PublicIdentity;
 import chat.agentvault.ratchet.RatchetException.Reason;
 import java.util.Arrays;
 import java.util.Map;
@@ -198,14 +199,16 @@ public final class Sessions implements AutoCloseable {
       PeerAddress peer, SessionRecord rec, int i, WireMessage m, DoubleRatchet.Limits l) {
     SessionState c = rec.states().get(i).copy();
     byte[] plaintext;
+    PublicIdentity sender;
     try {
       plaintext = DoubleRatchet.decrypt(c, m, l);
+      sender = c.peer(); // parsed once per load: may refuse, so before anything is saved
     } catch (RuntimeException e) {
       c.wipe();
       throw e;
     }
     commit(peer, rec, rec.with(i, c));
-    return new Decrypted(plaintext, c.peer(), false);
+    return new Decrypted(plaintext, sender, false);
   }
 
   /** X3DH §3.4 for an initial message of a session this device does not have yet. */

@@ -1,6 +1,7 @@
 package chat.agentvault.ratchet;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.identity.DeviceIdentity;
 import chat.agentvault.ratchet.RatchetException.Reason;
@@ -73,6 +74,28 @@ class ReviewFindingsTest {
         .isEqualTo(Reason.ONE_TIME_PREKEY_UNKNOWN_OR_USED);
     assertThat(bob.api.hasSession(device2)).isFalse();
     assertThat(bob.api.preKeys().hasOneTime(opk)).isFalse();
+  }
+
+  /**
+   * A session state whose flags say header encryption but which holds no header keys was decoded
+   * without complaint, and the next encrypt failed with a NullPointerException instead of the
+   * decoder's MALFORMED.
+   */
+  @Test
+  void aStateWhoseFieldsContradictItsFlagsIsMalformed() {
+    Party alice = Party.create(false);
+    Party bob = Party.create(false);
+    alice.api.start(bob.address, bob.api.bundle());
+    bob.receive(alice, alice.send(bob, "x"));
+    byte[] stored = alice.stored(bob);
+    // record: version (1) || count (4) || length (4) || state: version (1) || flags (1)
+    assertThat(stored[10] & 2).as("not header-encrypted").isZero();
+    byte[] he = stored.clone();
+    he[10] |= 2;
+    assertThatThrownBy(() -> SessionRecord.parse(he))
+        .isInstanceOf(RatchetException.class)
+        .extracting(e -> ((RatchetException) e).reason())
+        .isEqualTo(Reason.MALFORMED);
   }
 
   /** An in-memory store whose save for one address waits until released. */
