@@ -5,11 +5,11 @@ import chat.agentvault.crypto.SecretBytes;
 import chat.agentvault.crypto.internal.Sodium;
 import chat.agentvault.ratchet.RatchetException.Reason;
 import java.nio.charset.StandardCharsets;
-import java.security.DigestException;
 import java.security.InvalidKeyException;
-import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Not API. The key derivations of X3DH and the Double Ratchet, and raw X25519.
@@ -28,13 +28,8 @@ import java.util.Arrays;
  *       skipped: mk is already a uniformly random 32-byte HMAC output (RFC 5869 §3.3).
  * </ul>
  *
- * HMAC-SHA256 (RFC 2104) is computed here on one SHA-256 {@code MessageDigest} per thread (the
- * JDK's SHA-NI intrinsic), not through {@code javax.crypto.Mac}: the padded keys live in two
- * per-thread blocks that are zeroed, and the digest reset, when each derivation returns, so no
- * key-equivalent state of the last chain or message key stays behind in a per-thread object (a
- * cached {@code Mac} keeps the last key's ipad and opad until its next use). It also skips the
- * {@code SecretKeySpec} copies and the re-hashing of the ipad block that {@code Mac.doFinal} does
- * for a next message. {@code KdfKatTest} checks the outputs against RFC 5869 and fixed vectors.
+ * One {@code Mac} per thread, re-keyed per use ({@code Mac.getInstance} is a provider lookup that
+ * halved HKDF's throughput in {@code HkdfBench}); each call completes before the next starts.
  */
 final class Kdf {
   static final byte[] X3DH_INFO = "AgentVault X3DH v1".getBytes(StandardCharsets.US_ASCII);
@@ -46,125 +41,59 @@ final class Kdf {
   static final int KEY = 32;
   static final int NONCE = 24;
   private static final byte[] ZERO_SALT = new byte[32];
-  private static final int MK_INPUT = 0x01;
-  private static final int CK_INPUT = 0x02;
+  private static final byte[] MK_INPUT = {0x01};
+  private static final byte[] CK_INPUT = {0x02};
 
   private Kdf() {}
 
-  /** HMAC-SHA256 with one key at a time; {@link #wipe} when the derivation is done. */
-  private static final class Hmac {
-    private static final int BLOCK = 64;
-    private final MessageDigest md;
-    private final byte[] ipad = new byte[BLOCK];
-    private final byte[] opad = new byte[BLOCK];
-    private final byte[] inner = new byte[32];
+  private static final ThreadLocal<Mac> MAC =
+      ThreadLocal.withInitial(
+          () -> {
+            try {
+              return Mac.getInstance("HmacSHA256");
+            } catch (NoSuchAlgorithmException e) {
+              throw new AssertionError("every JDK provides HmacSHA256", e);
+            }
+          });
 
-    Hmac() {
-      try {
-        md = MessageDigest.getInstance("SHA-256");
-      } catch (NoSuchAlgorithmException e) {
-        throw new AssertionError("every JDK provides SHA-256", e);
-      }
-    }
-
-    Hmac key(byte[] key) {
-      byte[] k = key;
-      if (k.length > BLOCK) {
-        k = md.digest(k); // RFC 2104 §2: longer keys are hashed first
-      }
-      for (int i = 0; i < k.length; i++) {
-        ipad[i] = (byte) (k[i] ^ 0x36);
-        opad[i] = (byte) (k[i] ^ 0x5c);
-      }
-      Arrays.fill(ipad, k.length, BLOCK, (byte) 0x36);
-      Arrays.fill(opad, k.length, BLOCK, (byte) 0x5c);
-      if (k != key) {
-        SecretBytes.wipe(k);
-      }
-      return this;
-    }
-
-    /**
-     * HMAC(key, a[aOff, aOff + aLen) || b || c) into {@code out[off, off + 32)}; {@code a} and
-     * {@code b} may be null, {@code c} is one trailing byte or -1 for none.
-     */
-    void mac(byte[] a, int aOff, int aLen, byte[] b, int c, byte[] out, int off) {
-      md.update(ipad);
-      if (a != null) {
-        md.update(a, aOff, aLen);
-      }
-      if (b != null) {
-        md.update(b);
-      }
-      if (c >= 0) {
-        md.update((byte) c);
-      }
-      try {
-        md.digest(inner, 0, 32);
-        md.update(opad);
-        md.update(inner);
-        md.digest(out, off, 32);
-      } catch (DigestException e) {
-        throw new AssertionError("a 32-byte buffer holds a SHA-256 digest", e);
-      }
-    }
-
-    /** Zeroes the padded key and the inner hash, and resets the digest's state and buffer. */
-    void wipe() {
-      Arrays.fill(ipad, (byte) 0);
-      Arrays.fill(opad, (byte) 0);
-      Arrays.fill(inner, (byte) 0);
-      md.reset();
+  private static Mac mac(byte[] key) {
+    try {
+      Mac mac = MAC.get();
+      mac.init(new SecretKeySpec(key, "HmacSHA256"));
+      return mac;
+    } catch (InvalidKeyException e) {
+      throw new AssertionError("HmacSHA256 accepts any non-empty key", e);
     }
   }
 
-  private static final ThreadLocal<Hmac> HMAC = ThreadLocal.withInitial(Hmac::new);
-
   /** HKDF-Extract then HKDF-Expand (RFC 5869 §2.2, §2.3). */
   static byte[] hkdf(byte[] salt, byte[] ikm, byte[] info, int length) {
-    byte[] prk = new byte[32];
-    Hmac h = HMAC.get();
+    byte[] prk = mac(salt).doFinal(ikm);
     try {
-      h.key(salt).mac(ikm, 0, ikm.length, null, -1, prk, 0);
-      return expand(h, prk, info, length);
+      return expand(prk, info, length);
     } finally {
-      h.wipe();
       SecretBytes.wipe(prk);
     }
   }
 
   static byte[] expand(byte[] prk, byte[] info, int length) {
-    Hmac h = HMAC.get();
-    try {
-      return expand(h, prk, info, length);
-    } finally {
-      h.wipe();
-    }
-  }
-
-  /** T(i) = HMAC(PRK, T(i-1) || info || i), written straight into the output. */
-  private static byte[] expand(Hmac h, byte[] prk, byte[] info, int length) {
-    if (length > 255 * 32) {
-      throw new IllegalArgumentException("HKDF-Expand length above 255 * 32");
-    }
-    h.key(prk);
+    Mac mac = mac(prk);
     byte[] out = new byte[length];
-    byte[] last = null; // a partial final block
+    byte[] t = null;
     int pos = 0;
     for (int i = 1; pos < length; i++) {
-      byte[] prev = i == 1 ? null : out;
-      int prevOff = pos - 32;
-      if (length - pos >= 32) {
-        h.mac(prev, prevOff, 32, info, i, out, pos);
-        pos += 32;
-      } else {
-        last = new byte[32];
-        h.mac(prev, prevOff, 32, info, i, last, 0);
-        System.arraycopy(last, 0, out, pos, length - pos);
-        pos = length;
+      if (t != null) {
+        mac.update(t);
+        SecretBytes.wipe(t);
       }
+      mac.update(info);
+      mac.update((byte) i);
+      t = mac.doFinal();
+      int n = Math.min(t.length, length - pos);
+      System.arraycopy(t, 0, out, pos, n);
+      pos += n;
     }
-    SecretBytes.wipe(last);
+    SecretBytes.wipe(t);
     return out;
   }
 
@@ -198,16 +127,9 @@ final class Kdf {
 
   /** KDF_CK (§5.2): {next chain key, message key}. */
   static byte[][] chain(byte[] ck) {
-    Hmac h = HMAC.get();
-    byte[] mk = new byte[32];
-    byte[] next = new byte[32];
-    try {
-      h.key(ck);
-      h.mac(null, 0, 0, null, MK_INPUT, mk, 0);
-      h.mac(null, 0, 0, null, CK_INPUT, next, 0);
-    } finally {
-      h.wipe();
-    }
+    Mac mac = mac(ck);
+    byte[] mk = mac.doFinal(MK_INPUT);
+    byte[] next = mac.doFinal(CK_INPUT);
     return new byte[][] {next, mk};
   }
 
