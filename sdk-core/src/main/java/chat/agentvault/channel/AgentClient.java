@@ -564,7 +564,7 @@ public final class AgentClient implements AutoCloseable {
   public void rekey(String roomId) {
     requireOnline();
     session.post("/api/v1/rooms/" + Owner.uuid(roomId) + "/rekey", RelayHttp.object().put("reason", "manual"));
-    int members = 0;
+    int members = rememberRoom(session.get("/api/v1/rooms/" + roomId)).members().size();
     if (isEncrypted(roomId)) {
       synchronized (engineLock) {
         engine.rekey(roomId);
