@@ -131,8 +131,9 @@ public final class AgentRunner implements AutoCloseable {
     return turns.submit(() -> {
       try {
         turn(m);
-      } catch (RuntimeException e) {
+      } catch (RuntimeException | Error e) {
         log.warn("turn for message {} failed: {}", m.messageId(), e.toString());
+        throw e;
       }
     });
   }
