@@ -12,6 +12,7 @@ import chat.agentvault.relay.fanout.LocalFanout;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.http.Responses;
+import chat.agentvault.relay.ws.WebSocketEndpoint;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
@@ -183,6 +184,7 @@ public final class TestRelay implements AutoCloseable {
       r.get("/health", ctx -> Responses.json(ctx, 200, JsonBody.object()
           .put("status", "ok").put("version", VERSION)));
       AuthRoutes.register(r, rc);
+      WebSocketEndpoint.register(r, rc, authn);
       for (var feature : FEATURES) {
         feature.accept(r, rc);
       }
