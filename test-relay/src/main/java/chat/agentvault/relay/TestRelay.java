@@ -197,6 +197,9 @@ public final class TestRelay implements AutoCloseable {
    */
   private static List<BiConsumer<io.javalin.config.RoutesConfig, RelayContext>> routes() {
     List<BiConsumer<io.javalin.config.RoutesConfig, RelayContext>> l = new ArrayList<>();
+    l.add(chat.agentvault.relay.enroll.InviteRoutes::register);
+    l.add(chat.agentvault.relay.enroll.EnrollRoutes::register);
+    l.add(chat.agentvault.relay.device.DeviceRoutes::register);
     return l;
   }
 

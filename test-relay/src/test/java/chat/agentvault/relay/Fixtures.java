@@ -2,14 +2,18 @@ package chat.agentvault.relay;
 
 import chat.agentvault.identity.DeviceIdentity;
 import chat.agentvault.relay.auth.AuthRoutes;
+import chat.agentvault.relay.enroll.EnrollRoutes;
+import chat.agentvault.relay.enroll.InviteToken;
 import chat.agentvault.relay.http.JsonBody;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.sql.PreparedStatement;
 import java.util.Base64;
 import java.util.UUID;
 
 /**
- * Test fixtures that need no enrollment flow: a device inserted as the administrative role in a
- * given state, and a login through the real challenge-response endpoints.
+ * Test fixtures: a device inserted as the administrative role in a given state, a login through
+ * the real challenge-response endpoints, and enrollment through the real invite and enrollment
+ * endpoints ({@link #bootstrapOwner}, {@link #invite}, {@link #enroll}, {@link #approvedAgent}).
  */
 public final class Fixtures {
   private Fixtures() {}
@@ -84,5 +88,87 @@ public final class Fixtures {
       throw new AssertionError("token: " + t.status() + " " + t.raw());
     }
     return t.body().path("token").asText();
+  }
+
+  // ------------------------------------------------------------------ enrollment (real endpoints)
+
+  /** An owner device enrolled with a new tenant's bootstrap token (ACTIVE at once) and its access token. */
+  public record Owner(Device device, String token) {
+    public UUID tenant() {
+      return device.tenant();
+    }
+  }
+
+  /** A new tenant whose first owner enrolled with the bootstrap token and logged in. */
+  public static Owner bootstrapOwner(TestRelay relay) {
+    TestRelay.TenantBootstrap b = relay.createTenant("t-" + UUID.randomUUID());
+    Device owner = enroll(relay, b.ownerToken(), "owner");
+    return new Owner(owner, login(relay, owner));
+  }
+
+  /** A new invite token of {@code role} created by the owner holding {@code ownerToken}. */
+  public static String invite(TestRelay relay, String ownerToken, String role) {
+    Http.Response r = new Http(relay).post("/api/v1/invites", Http.json().put("role", role), ownerToken);
+    if (r.status() != 201) {
+      throw new AssertionError("invite: " + r.status() + " " + r.raw());
+    }
+    return r.body().path("token").asText();
+  }
+
+  /** Enrolls a fresh identity with {@code invite} (PENDING, or ACTIVE for a bootstrap token). */
+  public static Device enroll(TestRelay relay, String invite, String name) {
+    return enroll(relay, invite, name, DeviceIdentity.generate(), Http.json());
+  }
+
+  /**
+   * Enrolls {@code identity} with {@code invite}; {@code extra} adds fields to the request
+   * ({@code hub_address}, {@code prekey_bundles}, ...). Fails unless the relay answers 201.
+   */
+  public static Device enroll(TestRelay relay, String invite, String name, DeviceIdentity identity, ObjectNode extra) {
+    Http.Response r = enrollRequest(relay, invite, name, identity, extra);
+    if (r.status() != 201) {
+      throw new AssertionError("enroll: " + r.status() + " " + r.raw());
+    }
+    return new Device(UUID.fromString(r.body().path("tenant_id").asText()),
+        UUID.fromString(r.body().path("device_id").asText()), r.body().path("role").asText(), identity);
+  }
+
+  /** POST /enroll/challenge then a correctly signed POST /enroll; returns the enrollment answer as is. */
+  public static Http.Response enrollRequest(TestRelay relay, String invite, String name, DeviceIdentity identity,
+      ObjectNode extra) {
+    Http http = new Http(relay);
+    Http.Response ch = http.post("/api/v1/enroll/challenge", Http.json().put("invite", invite), null);
+    if (ch.status() != 200) {
+      return ch;
+    }
+    byte[] challenge = Base64.getDecoder().decode(ch.body().path("challenge").asText());
+    ObjectNode body = enrollBody(invite, ch.body().path("challenge_id").asText(), challenge, name, identity);
+    body.setAll(extra);
+    return http.post("/api/v1/enroll", body, null);
+  }
+
+  /** The body of POST /enroll with the proof of possession over {@code challenge} by {@code identity}. */
+  public static ObjectNode enrollBody(String invite, String challengeId, byte[] challenge, String name,
+      DeviceIdentity identity) {
+    byte[] pub = identity.publicIdentity().encode();
+    byte[] sig = identity.sign(EnrollRoutes.signedMessage(InviteToken.hash(invite), challenge, pub));
+    return Http.json().put("invite", invite).put("challenge_id", challengeId).put("name", name)
+        .put("public_identity", JsonBody.b64(pub)).put("signature", JsonBody.b64(sig));
+  }
+
+  /** Approves {@code d} with its true fingerprint as {@code owner}. */
+  public static void approve(TestRelay relay, Owner owner, Device d) {
+    Http.Response r = new Http(relay).post("/api/v1/devices/" + d.id() + "/approve",
+        Http.json().put("fingerprint", d.identity().fingerprint().full()), owner.token());
+    if (r.status() != 200) {
+      throw new AssertionError("approve: " + r.status() + " " + r.raw());
+    }
+  }
+
+  /** An agent of {@code owner}'s tenant: invited, enrolled and approved (APPROVED; ACTIVE after its first login). */
+  public static Device approvedAgent(TestRelay relay, Owner owner, String name) {
+    Device d = enroll(relay, invite(relay, owner.token(), "agent"), name);
+    approve(relay, owner, d);
+    return d;
   }
 }
