@@ -190,6 +190,25 @@ class WebSocketTest {
   }
 
   @Test
+  void revocationByTheOwnerClosesTheDevicesSocketWith4003WithinOneSecond() throws Exception {
+    Fixtures.Device owner = Fixtures.active(relay, tenant, "owner");
+    Fixtures.Device d = Fixtures.active(relay, tenant, "agent");
+    String ownerToken = Fixtures.login(relay, owner);
+    String token = Fixtures.login(relay, d);
+    try (WsClient ws = WsClient.connect(relay, token)) {
+      ws.send("{\"type\":\"ping\"}");
+      ws.next("pong", 5);
+      long t0 = System.nanoTime();
+      Http.Response r = new Http(relay).post("/api/v1/devices/" + d.id() + "/revoke", Http.json(), ownerToken);
+      assertThat(r.status()).as(r.raw()).isEqualTo(200);
+      assertThat(ws.closeCode(1)).isEqualTo(4003);
+      assertThat(Duration.ofNanos(System.nanoTime() - t0)).isLessThan(Duration.ofSeconds(1));
+    }
+    assertThatThrownBy(() -> WsClient.connect(relay, token))
+        .isInstanceOfSatisfying(WsClient.Refused.class, x -> assertThat(x.status).isEqualTo(403));
+  }
+
+  @Test
   void anExpiringTokenClosesItsSocketWith4001() throws Exception {
     Path dir = Files.createTempDirectory("agentvault-ws-exp-");
     try (TestRelay r = TestRelay.start(RelayConfig.builder().dataDir(dir).tokenLifetime(Duration.ofSeconds(2)).build())) {
