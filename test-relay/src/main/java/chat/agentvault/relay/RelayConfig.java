@@ -29,6 +29,7 @@ public final class RelayConfig {
   private final int maxFrameBytes;
   private final int maxPayloadBytes;
   private final int requestsPerSecond;
+  private final int publicRequestsPerSecond;
   private final int poolSize;
   private final boolean bootstrapTenant;
   private final Clock clock;
@@ -51,6 +52,7 @@ public final class RelayConfig {
     this.maxFrameBytes = b.maxFrameBytes;
     this.maxPayloadBytes = b.maxPayloadBytes;
     this.requestsPerSecond = b.requestsPerSecond;
+    this.publicRequestsPerSecond = b.publicRequestsPerSecond;
     this.poolSize = b.poolSize;
     this.bootstrapTenant = b.bootstrapTenant;
     this.clock = b.clock;
@@ -79,6 +81,7 @@ public final class RelayConfig {
     b.maxFrameBytes = maxFrameBytes;
     b.maxPayloadBytes = maxPayloadBytes;
     b.requestsPerSecond = requestsPerSecond;
+    b.publicRequestsPerSecond = publicRequestsPerSecond;
     b.poolSize = poolSize;
     b.bootstrapTenant = bootstrapTenant;
     b.clock = clock;
@@ -103,6 +106,7 @@ public final class RelayConfig {
   public int maxFrameBytes() { return maxFrameBytes; }
   public int maxPayloadBytes() { return maxPayloadBytes; }
   public int requestsPerSecond() { return requestsPerSecond; }
+  public int publicRequestsPerSecond() { return publicRequestsPerSecond; }
   public int poolSize() { return poolSize; }
   public boolean bootstrapTenant() { return bootstrapTenant; }
   public Clock clock() { return clock; }
@@ -131,7 +135,8 @@ public final class RelayConfig {
     private long maxBodyBytes = 1 << 20;
     private int maxFrameBytes = 1 << 20;
     private int maxPayloadBytes = 512 * 1024;
-    private int requestsPerSecond = 0;
+    private int requestsPerSecond = 200;
+    private int publicRequestsPerSecond = 100;
     private int poolSize = 16;
     private boolean bootstrapTenant = false;
     private Clock clock = Clock.systemUTC();
@@ -172,8 +177,10 @@ public final class RelayConfig {
     public Builder maxBodyBytes(long n) { this.maxBodyBytes = n; return this; }
     public Builder maxFrameBytes(int n) { this.maxFrameBytes = n; return this; }
     public Builder maxPayloadBytes(int n) { this.maxPayloadBytes = n; return this; }
-    /** Per device; 0 disables rate limiting. */
+    /** HTTP requests per second and device (bursts of twice that); 0 disables the limit. */
     public Builder requestsPerSecond(int n) { this.requestsPerSecond = n; return this; }
+    /** Unauthenticated requests (login, enrollment) per second and client address (bursts of twice that); 0 disables. */
+    public Builder publicRequestsPerSecond(int n) { this.publicRequestsPerSecond = n; return this; }
     public Builder poolSize(int n) { this.poolSize = n; return this; }
     /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
     public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }

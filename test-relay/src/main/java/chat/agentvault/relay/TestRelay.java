@@ -12,6 +12,10 @@ import chat.agentvault.relay.fanout.LocalFanout;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.http.Responses;
+import chat.agentvault.relay.keys.KeyRoutes;
+import chat.agentvault.relay.message.MessageRoutes;
+import chat.agentvault.relay.message.MessageService;
+import chat.agentvault.relay.room.RoomRoutes;
 import chat.agentvault.relay.ws.WebSocketEndpoint;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
@@ -105,6 +109,7 @@ public final class TestRelay implements AutoCloseable {
       Jwt jwt = new Jwt(jwtSecret(config), config.clock(), config.tokenLifetime());
       fanout = Fanouts.create(config);
       RelayContext rc = new RelayContext(config, db, jwt, fanout);
+      rc.messages(new MessageService(rc));
       Authenticator authn = new Authenticator(rc);
       Javalin app = server(config, rc, authn);
       app.start(config.host(), config.port());
@@ -164,7 +169,7 @@ public final class TestRelay implements AutoCloseable {
         f.setIdleTimeout(Duration.ofMinutes(2));
       });
       var r = cfg.routes;
-      r.exception(ApiException.class, (e, ctx) -> Responses.error(ctx, e.status(), e.detail()));
+      r.exception(ApiException.class, (e, ctx) -> Responses.json(ctx, e.status(), e.body()));
       r.exception(HttpResponseException.class, (e, ctx) -> Responses.error(ctx, e.getStatus(), e.getMessage()));
       r.exception(SQLException.class, (e, ctx) -> {
         LOG.error("database error on {} {}: {} (SQLState {})", ctx.method(), ctx.path(), e.getMessage(), e.getSQLState());
@@ -200,6 +205,9 @@ public final class TestRelay implements AutoCloseable {
     l.add(chat.agentvault.relay.enroll.InviteRoutes::register);
     l.add(chat.agentvault.relay.enroll.EnrollRoutes::register);
     l.add(chat.agentvault.relay.device.DeviceRoutes::register);
+    l.add(KeyRoutes::register);
+    l.add(RoomRoutes::register);
+    l.add(MessageRoutes::register);
     return l;
   }
 
@@ -285,6 +293,13 @@ public final class TestRelay implements AutoCloseable {
     try {
       app.stop();
     } finally {
+      if (rc.messages() instanceof AutoCloseable m) {
+        try {
+          m.close();
+        } catch (Exception e) {
+          LOG.warn("message service did not close cleanly: {}", e.toString());
+        }
+      }
       rc.fanout().close();
       db.close();
       if (embedded != null) {

@@ -26,6 +26,7 @@ public final class Authenticator {
 
   private final RelayContext rc;
   private final ConcurrentHashMap<UUID, Bucket> buckets = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, Bucket> publicBuckets = new ConcurrentHashMap<>();
 
   public Authenticator(RelayContext rc) {
     this.rc = rc;
@@ -34,6 +35,8 @@ public final class Authenticator {
   /** The {@code before} handler for {@code /api/v1/*}. */
   public void handle(Context ctx) throws SQLException {
     if (PUBLIC.contains(ctx.path())) {
+      // unauthenticated: limited per client address (login and enrollment attempts)
+      limit(publicBuckets, ctx.ip(), rc.config().publicRequestsPerSecond());
       return;
     }
     String h = ctx.header("Authorization");
@@ -85,11 +88,17 @@ public final class Authenticator {
   }
 
   private void rateLimit(UUID device) {
-    int rps = rc.config().requestsPerSecond();
+    limit(buckets, device, rc.config().requestsPerSecond());
+  }
+
+  private static <K> void limit(ConcurrentHashMap<K, Bucket> map, K key, int rps) {
     if (rps <= 0) {
       return;
     }
-    if (!buckets.computeIfAbsent(device, d -> new Bucket(rps)).take(System.nanoTime())) {
+    if (map.size() > 100_000) {
+      map.clear(); // bounded memory under a flood of distinct keys; limits restart, nothing else
+    }
+    if (!map.computeIfAbsent(key, k -> new Bucket(rps)).take(System.nanoTime())) {
       throw new ApiException(429, "rate limit exceeded");
     }
   }

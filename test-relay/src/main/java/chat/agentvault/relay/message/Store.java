@@ -135,6 +135,54 @@ public final class Store {
         event.toString().getBytes(StandardCharsets.UTF_8), recipients);
   }
 
+  /**
+   * {@code recipient}'s pending deliveries with a message id above {@code after}, oldest first, at
+   * most {@code limit} (the one read path: HTTP fetch and the WebSocket's replay on connect). Reads
+   * the partial index {@code deliveries_pending (recipient_device_id, message_id)}. The returned
+   * {@code recipients} are just {@code recipient}.
+   */
+  public static List<Stored> pending(Connection c, UUID tenant, UUID recipient, long after, int limit)
+      throws SQLException {
+    try (PreparedStatement p = c.prepareStatement(
+        "select m.id, m.sender_device_id, m.room_id, m.conversation_id, m.message_type, m.content_type,"
+            + " m.client_message_id, m.epoch, m.payload, m.created_at"
+            + " from deliveries d join messages m on m.id = d.message_id"
+            + " where d.recipient_device_id = ? and d.status = 'pending' and d.message_id > ?"
+            + " order by d.message_id limit ?")) {
+      p.setObject(1, recipient);
+      p.setLong(2, after);
+      p.setInt(3, limit);
+      ResultSet rs = p.executeQuery();
+      List<Stored> out = new ArrayList<>();
+      List<UUID> to = List.of(recipient);
+      while (rs.next()) {
+        long epoch = rs.getLong(8);
+        Long e = rs.wasNull() ? null : epoch;
+        out.add(new Stored(rs.getLong(1), tenant, rs.getObject(2, UUID.class), rs.getObject(3, UUID.class),
+            rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6), rs.getString(7), e, rs.getBytes(9),
+            rs.getTimestamp(10).toInstant(), to));
+      }
+      return out;
+    }
+  }
+
+  /**
+   * Marks {@code recipient}'s pending deliveries of {@code messageIds} delivered; returns how many
+   * changed (an id that is unknown, not this device's, or already acknowledged counts nothing).
+   */
+  public static int ack(Connection c, UUID recipient, Collection<Long> messageIds) throws SQLException {
+    if (messageIds.isEmpty()) {
+      return 0;
+    }
+    try (PreparedStatement p = c.prepareStatement(
+        "update deliveries set status = 'delivered', delivered_at = now()"
+            + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'")) {
+      p.setObject(1, recipient);
+      p.setArray(2, c.createArrayOf("bigint", messageIds.toArray()));
+      return p.executeUpdate();
+    }
+  }
+
   /** After the transaction committed: push each stored message to its recipients' open sockets. */
   public static void publish(Fanout fanout, Collection<Stored> stored) {
     for (Stored s : stored) {
