@@ -230,15 +230,41 @@ class WebSocketTest {
   }
 
   @Test
-  void sendWithoutAMessageServiceIsAClearError() throws Exception {
-    org.junit.jupiter.api.Assumptions.assumeTrue(relay.context().messages() == null, "the message service is present");
-    Fixtures.Device d = Fixtures.active(relay, tenant, "agent");
-    try (WsClient ws = WsClient.connect(relay, Fixtures.login(relay, d))) {
-      ws.send(JsonBody.object().put("type", "send").put("client_message_id", "c1").toString());
-      JsonNode e = ws.next(5);
-      assertThat(e.path("type").asText()).isEqualTo("error");
-      assertThat(e.path("client_message_id").asText()).isEqualTo("c1");
-      assertThat(e.path("status").asInt()).isEqualTo(503);
+  void sendAndAckFramesGoThroughTheMessageService() throws Exception {
+    Fixtures.Device sender = Fixtures.active(relay, tenant, "agent");
+    Fixtures.Device reader = Fixtures.active(relay, tenant, "agent");
+    UUID room = RealtimeFixtures.room(relay, tenant, List.of(sender, reader));
+    try (WsClient s = WsClient.connect(relay, Fixtures.login(relay, sender));
+        WsClient r = WsClient.connect(relay, Fixtures.login(relay, reader))) {
+      var send = JsonBody.object().put("type", "send").put("room_id", room.toString())
+          .put("message_type", "application").put("content_type", "text/plain").put("client_message_id", "c-1")
+          .put("payload", JsonBody.b64("hello".getBytes(StandardCharsets.UTF_8)));
+      s.send(send);
+      JsonNode sent = s.next(5);
+      assertThat(sent.path("type").asText()).as(sent.toString()).isEqualTo("sent");
+      assertThat(sent.path("client_message_id").asText()).isEqualTo("c-1");
+      assertThat(sent.path("duplicate").asBoolean()).isFalse();
+      long id = sent.path("message_id").asLong();
+      JsonNode m = r.next("message", 5).path("message");
+      assertThat(m.path("message_id").asLong()).isEqualTo(id);
+      assertThat(m.path("client_message_id").asText()).isEqualTo("c-1");
+      // a resend is stored once
+      s.send(send);
+      JsonNode again = s.next(5);
+      assertThat(again.path("duplicate").asBoolean()).isTrue();
+      assertThat(again.path("message_id").asLong()).isEqualTo(id);
+      // a refused send names its client_message_id and the status
+      s.send(send.deepCopy().put("client_message_id", "c-2").put("room_id", UUID.randomUUID().toString()));
+      JsonNode refused = s.next(5);
+      assertThat(refused.path("type").asText()).isEqualTo("error");
+      assertThat(refused.path("client_message_id").asText()).isEqualTo("c-2");
+      assertThat(refused.path("status").asInt()).isEqualTo(404);
+      r.send("{\"type\":\"ack\",\"message_ids\":[" + id + "," + (id + 999) + "]}");
+      JsonNode acked = r.next("acked", 5);
+      assertThat(acked.path("acknowledged").asInt()).isEqualTo(1);
+    }
+    try (WsClient r = WsClient.connect(relay, Fixtures.login(relay, reader))) {
+      assertThat(r.frames.poll(1, java.util.concurrent.TimeUnit.SECONDS)).as("acknowledged: no backlog").isNull();
     }
   }
 }

@@ -7,6 +7,7 @@ import chat.agentvault.relay.fanout.Fanout;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.message.MessageApi;
+import chat.agentvault.relay.message.MessageService;
 import chat.agentvault.relay.message.Store;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -17,8 +18,6 @@ import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import java.io.IOException;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -56,11 +55,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
   /** How long backlog ids are kept to drop late duplicates among live frames. */
   static final long FORGET_BACKLOG_MS = 30_000;
 
-  /** The fields of POST /api/v1/messages, i.e. of a {@code send} frame besides {@code type}. */
-  public static final Set<String> SEND_FIELDS = Set.of("room_id", "conversation_id", "message_type",
-      "content_type", "client_message_id", "payload", "epoch", "recipients");
   private static final Set<String> ACK_FIELDS = Set.of("message_ids");
-  private static final int MAX_ACK_IDS = 1000;
   private static final String PONG = "{\"type\":\"pong\"}";
   private static final String PRINCIPAL = "agentvault.ws.principal";
   private static final String EXPIRES = "agentvault.ws.exp";
@@ -196,29 +191,9 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     }
   }
 
-  /** This device's pending deliveries after {@code after}, in id order. */
+  /** This device's pending deliveries after {@code after}, in id order (the one read path, as GET /messages). */
   private List<Store.Stored> pending(Principal p, long after) throws SQLException {
-    return rc.db().inTenant(p.tenant(), c -> {
-      try (PreparedStatement s = c.prepareStatement(
-          "select m.id, m.sender_device_id, m.room_id, m.conversation_id, m.message_type, m.content_type,"
-              + " m.client_message_id, m.epoch, m.payload, m.created_at"
-              + " from deliveries d join messages m on m.id = d.message_id"
-              + " where d.recipient_device_id = ? and d.status = 'pending' and d.message_id > ?"
-              + " order by d.message_id limit " + BACKLOG_PAGE)) {
-        s.setObject(1, p.device());
-        s.setLong(2, after);
-        ResultSet rs = s.executeQuery();
-        List<Store.Stored> out = new ArrayList<>();
-        while (rs.next()) {
-          long epoch = rs.getLong(8);
-          Long e = rs.wasNull() ? null : epoch;
-          out.add(new Store.Stored(rs.getLong(1), p.tenant(), rs.getObject(2, UUID.class),
-              rs.getObject(3, UUID.class), rs.getObject(4, UUID.class), rs.getString(5), rs.getString(6),
-              rs.getString(7), e, rs.getBytes(9), rs.getTimestamp(10).toInstant(), List.of()));
-        }
-        return out;
-      }
-    });
+    return rc.db().inTenant(p.tenant(), c -> Store.pending(c, p.tenant(), p.device(), after, BACKLOG_PAGE));
   }
 
   // ---- fan-out listener
@@ -317,7 +292,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
         case "send" -> {
           JsonNode cmid = rest.get("client_message_id");
           clientMessageId = cmid != null && cmid.isTextual() && cmid.textValue().length() <= 200 ? cmid.textValue() : null;
-          JsonBody body = JsonBody.of(rest, SEND_FIELDS);
+          JsonBody body = JsonBody.of(rest, MessageService.SEND_FIELDS);
           ObjectNode answer = api().submit(c.principal, body);
           ObjectNode sent = JsonBody.object().put("type", "sent");
           sent.put("client_message_id", clientMessageId);
@@ -326,14 +301,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
           c.send(sent.toString());
         }
         case "ack" -> {
-          JsonBody body = JsonBody.of(rest, ACK_FIELDS);
-          List<Long> ids = new ArrayList<>();
-          for (JsonNode id : body.array("message_ids", MAX_ACK_IDS)) {
-            if (!id.isIntegralNumber() || !id.canConvertToLong()) {
-              throw ApiException.badRequest("field message_ids must hold integers");
-            }
-            ids.add(id.longValue());
-          }
+          List<Long> ids = MessageService.messageIds(JsonBody.of(rest, ACK_FIELDS));
           int n2 = api().ack(c.principal, ids);
           c.send(JsonBody.object().put("type", "acked").put("acknowledged", n2).toString());
         }
@@ -350,7 +318,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
       }
       c.send(error(e.status(), e.detail(), clientMessageId));
     } catch (RuntimeException e) {
-      Throwable cause = e.getCause();
+      Throwable cause = e instanceof MessageService.UncheckedSql ? e.getCause() : null;
       if (cause instanceof SQLException sql) {
         LOG.error("database error on a websocket frame: {} (SQLState {})", sql.getMessage(), sql.getSQLState());
         c.send(error(503, "database unavailable", clientMessageId));
