@@ -316,7 +316,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
       if (e.status() != 400) {
         c.consecutiveBadFrames = 0;
       }
-      c.send(error(e.status(), e.detail(), clientMessageId));
+      c.send(error(e, clientMessageId));
     } catch (RuntimeException e) {
       Throwable cause = e instanceof MessageService.UncheckedSql ? e.getCause() : null;
       if (cause instanceof SQLException sql) {
@@ -337,7 +337,16 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     return api;
   }
 
-  /** {@code {"type":"error","status","detail","client_message_id"?}}. */
+  /** {@code {"type":"error","status","detail",...extra fields (current_epoch),"client_message_id"?}}. */
+  static String error(ApiException x, String clientMessageId) {
+    ObjectNode e = JsonBody.object().put("type", "error").put("status", x.status());
+    e.setAll(x.body());
+    if (clientMessageId != null) {
+      e.put("client_message_id", clientMessageId);
+    }
+    return e.toString();
+  }
+
   static String error(int status, String detail, String clientMessageId) {
     ObjectNode e = JsonBody.object().put("type", "error").put("status", status).put("detail", detail);
     if (clientMessageId != null) {
