@@ -32,7 +32,8 @@ import java.util.concurrent.atomic.LongAdder;
  *
  * <p>Options: {@code --scenarios 10x50,100x5} (members x rooms), {@code --senders 1} per room,
  * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 5},
- * {@code --payload 1024}, {@code --ack-batch 50}, {@code --pool 16}, {@code --clients 2} (JDK
+ * {@code --payload 1024}, {@code --ack-batch 50} ids or {@code --ack-ms 1000} since the last ack,
+ * {@code --pool 16} (database connections), {@code --clients 2} (JDK
  * HttpClients, each with its own selector thread).
  */
 public final class LoadGenerator {
@@ -79,6 +80,7 @@ public final class LoadGenerator {
             + " not the relay's MessageService");
         relay.context().messages(new StubMessages(relay));
       }
+      probeCommit(relay);
       LoadGenerator g = new LoadGenerator(relay, o);
       for (String sc : o.getOrDefault("scenarios", "10x50,100x5").split(",")) {
         String[] p = sc.split("x");
@@ -86,6 +88,24 @@ public final class LoadGenerator {
       }
     }
     System.exit(0);
+  }
+
+  /** The latency of one durable commit on this machine (a transaction that writes WAL, alone). */
+  private static void probeCommit(TestRelay relay) throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    long[] ns = new long[200];
+    for (int i = 0; i < ns.length; i++) {
+      long t0 = System.nanoTime();
+      relay.database().inTenant(t, c -> {
+        try (var s = c.createStatement()) {
+          s.execute("select txid_current()");
+        }
+        return null;
+      });
+      ns[i] = System.nanoTime() - t0;
+    }
+    java.util.Arrays.sort(ns);
+    System.out.printf("durable commit, one connection alone: p50 %.2f ms  p99 %.2f ms%n", ns[100] / 1e6, ns[197] / 1e6);
   }
 
   private int num(String k, int d) {
@@ -124,9 +144,10 @@ public final class LoadGenerator {
       }
     }
     System.out.printf("%nscenario: %d rooms x %d members (%d sockets), %d sender(s)/room, window %d, payload %d B,"
-        + " ack batch %d, %d s measured after %d s warm-up%n", rooms, members, all.size(), sendersPerRoom, window,
-        payloadBytes, ackBatch, seconds, warmup);
-    var flusher = timer.scheduleAtFixedRate(() -> all.forEach(Member::flushAcks), 100, 100, TimeUnit.MILLISECONDS);
+        + " ack batch %d or %d ms, %d s measured after %d s warm-up%n", rooms, members, all.size(), sendersPerRoom,
+        window, payloadBytes, ackBatch, num("ack-ms", 1000), seconds, warmup);
+    int ackMs = num("ack-ms", 1000);
+    var flusher = timer.scheduleAtFixedRate(() -> all.forEach(Member::flushAcks), ackMs, ackMs, TimeUnit.MILLISECONDS);
     running = true;
     for (Member s : senders) {
       s.start();
@@ -135,11 +156,15 @@ public final class LoadGenerator {
     long d0 = deliveries.sum();
     long s0 = sends.sum();
     latency.reset();
+    Map<String, Long> cpu0 = threadCpu();
+    long[] sys0 = machineCpu();
     measuring = true;
     long t0 = System.nanoTime();
     Thread.sleep(seconds * 1000L);
     measuring = false;
     double secs = (System.nanoTime() - t0) / 1e9;
+    Map<String, Long> cpu1 = threadCpu();
+    long[] sys1 = machineCpu();
     long d = deliveries.sum() - d0;
     long s = sends.sum() - s0;
     running = false;
@@ -151,6 +176,44 @@ public final class LoadGenerator {
     System.out.printf("  deliveries/s %,.0f   messages/s %,.0f   latency p50 %.1f ms  p99 %.1f ms  max %.1f ms"
         + "   errors %d%n", d / secs, s / secs, latency.percentile(0.50) / 1000.0, latency.percentile(0.99) / 1000.0,
         latency.max() / 1000.0, errors.sum());
+    // where the CPU went: this JVM's threads by pool (server: Jetty; client: the JDK HttpClients), the machine
+    StringBuilder b = new StringBuilder("  CPU, cores busy:");
+    cpu1.entrySet().stream()
+        .map(e -> Map.entry(e.getKey(), e.getValue() - cpu0.getOrDefault(e.getKey(), 0L)))
+        .filter(e -> e.getValue() / 1e9 / secs >= 0.02)
+        .sorted((x, y) -> Long.compare(y.getValue(), x.getValue()))
+        .forEach(e -> b.append(String.format(" %s %.2f,", e.getKey(), e.getValue() / 1e9 / secs)));
+    if (sys0 != null && sys1 != null) {
+      double ticks = 100.0; // USER_HZ
+      b.append(String.format(" | machine %.2f of %d", (sys1[0] - sys0[0]) / ticks / secs,
+          Runtime.getRuntime().availableProcessors()));
+    }
+    System.out.println(b);
+  }
+
+  /** CPU nanoseconds per thread group (thread name without digits). */
+  private static Map<String, Long> threadCpu() {
+    var mx = java.lang.management.ManagementFactory.getThreadMXBean();
+    Map<String, Long> m = new HashMap<>();
+    for (long id : mx.getAllThreadIds()) {
+      var info = mx.getThreadInfo(id);
+      long t = mx.getThreadCpuTime(id);
+      if (info != null && t > 0) {
+        m.merge(info.getThreadName().replaceAll("[0-9]+", "N"), t, Long::sum);
+      }
+    }
+    return m;
+  }
+
+  /** Busy jiffies of the whole machine (user + nice + system + irq + softirq), from /proc/stat. */
+  private static long[] machineCpu() {
+    try {
+      String[] f = Files.readAllLines(Path.of("/proc/stat")).get(0).trim().split("\\s+");
+      return new long[] {Long.parseLong(f[1]) + Long.parseLong(f[2]) + Long.parseLong(f[3]) + Long.parseLong(f[6])
+          + Long.parseLong(f[7])};
+    } catch (Exception e) {
+      return null;
+    }
   }
 
   /** One member's socket: sends (if a sender), receives, acknowledges in batches. */
