@@ -189,7 +189,8 @@ public final class TestRelay implements AutoCloseable {
       r.get("/health", ctx -> Responses.json(ctx, 200, JsonBody.object()
           .put("status", "ok").put("version", VERSION)));
       AuthRoutes.register(r, rc);
-      WebSocketEndpoint.register(r, rc, authn);
+      WebSocketEndpoint ws = WebSocketEndpoint.register(r, rc, authn);
+      cfg.events.serverStopping(ws::closeAll); // 1001 to every socket before Jetty stops
       for (var feature : FEATURES) {
         feature.accept(r, rc);
       }

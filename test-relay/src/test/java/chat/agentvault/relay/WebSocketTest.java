@@ -209,6 +209,19 @@ class WebSocketTest {
   }
 
   @Test
+  void stoppingTheRelayClosesSocketsWith1001() throws Exception {
+    TestRelay r = TestRelay.start();
+    WsClient ws;
+    try {
+      Fixtures.Device d = Fixtures.active(r, Fixtures.tenant(r), "agent");
+      ws = WsClient.connect(r, Fixtures.login(r, d));
+    } finally {
+      r.close();
+    }
+    assertThat(ws.closeCode(5)).isEqualTo(1001);
+  }
+
+  @Test
   void anExpiringTokenClosesItsSocketWith4001() throws Exception {
     Path dir = Files.createTempDirectory("agentvault-ws-exp-");
     try (TestRelay r = TestRelay.start(RelayConfig.builder().dataDir(dir).tokenLifetime(Duration.ofSeconds(2)).build())) {

@@ -75,8 +75,8 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     this.maxQueuedChars = Math.max(8L << 20, 4L * rc.config().maxFrameBytes());
   }
 
-  /** Declares {@code /ws} and makes it the fan-out's listener. */
-  public static void register(RoutesConfig r, RelayContext rc, Authenticator authn) {
+  /** Declares {@code /ws} and makes it the fan-out's listener; call {@link #closeAll} when the server stops. */
+  public static WebSocketEndpoint register(RoutesConfig r, RelayContext rc, Authenticator authn) {
     WebSocketEndpoint e = new WebSocketEndpoint(rc, authn);
     rc.fanout().listen(e);
     r.wsBeforeUpgrade("/ws", e::beforeUpgrade);
@@ -86,6 +86,23 @@ public final class WebSocketEndpoint implements Fanout.Listener {
       ws.onClose(e::onClose);
       ws.onError(e::onError);
     });
+    return e;
+  }
+
+  /** Closes every open socket with 1001 (relay shutting down) and waits up to a second for them to go. */
+  public void closeAll() {
+    for (Connection c : bySession.values()) {
+      c.close(1001, "relay shutting down");
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (!bySession.isEmpty() && System.nanoTime() < end) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
   }
 
   // ---- upgrade and connection life cycle
