@@ -34,7 +34,8 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 5},
  * {@code --payload 1024}, {@code --ack-batch 50} ids or {@code --ack-ms 1000} since the last ack,
  * {@code --pool 16} (database connections), {@code --clients 2} (JDK
- * HttpClients, each with its own selector thread).
+ * HttpClients, each with its own selector thread), {@code --fanout-only RATE} (no database: RATE
+ * messages/s straight into the fan-out, no acks; measures the WebSocket layer alone).
  */
 public final class LoadGenerator {
   private static final String PREFIX = "{\"type\":\"message\",\"message\":{\"message_id\":";
@@ -90,6 +91,47 @@ public final class LoadGenerator {
     System.exit(0);
   }
 
+  /**
+   * {@code --fanout-only RATE}: RATE messages/s (1 KiB payload, sender = the room's first member) handed
+   * straight to the relay's fan-out, as MessageService does after its commit, without the database:
+   * what the WebSocket layer alone delivers.
+   */
+  private Thread fanoutPublisher(UUID tenant, List<Member> all, int members, int rate, int payloadBytes) {
+    byte[] p = new byte[payloadBytes];
+    ThreadLocalRandom.current().nextBytes(p);
+    String payload = Base64.getEncoder().encodeToString(p);
+    int rooms = all.size() / members;
+    Thread t = new Thread(() -> {
+      long id = 1_000_000_000L;
+      long start = System.nanoTime();
+      long n = 0;
+      while (running) {
+        long due = start + n * 1_000_000_000L / rate;
+        long now = System.nanoTime();
+        if (due > now) {
+          java.util.concurrent.locks.LockSupport.parkNanos(due - now);
+          continue;
+        }
+        int r = (int) (n % rooms);
+        List<UUID> to = new ArrayList<>(members - 1);
+        for (int m = 1; m < members; m++) {
+          to.add(all.get(r * members + m).device);
+        }
+        UUID sender = all.get(r * members).device;
+        String frame = "{\"type\":\"message\",\"message\":{\"message_id\":" + (id++) + ",\"sender_device_id\":\""
+            + sender + "\",\"message_type\":\"application\",\"content_type\":\"application/octet-stream\","
+            + "\"client_message_id\":\"t" + System.nanoTime() + "-" + n + "\",\"payload\":\"" + payload
+            + "\",\"created_at\":\"2026-01-01T00:00:00Z\",\"room_id\":\"" + all.get(r * members).room
+            + "\",\"conversation_id\":null,\"epoch\":null}}";
+        relay.context().fanout().toDevices(tenant, to, frame);
+        sends.increment();
+        n++;
+      }
+    }, "fanout-publisher");
+    t.start();
+    return t;
+  }
+
   /** The latency of one durable commit on this machine (a transaction that writes WAL, alone). */
   private static void probeCommit(TestRelay relay) throws Exception {
     UUID t = Fixtures.tenant(relay);
@@ -135,7 +177,8 @@ public final class LoadGenerator {
       for (int m = 0; m < members; m++) {
         Fixtures.Device d = ds.get(m);
         String token = relay.context().jwt().issue(new Principal(tenant, d.id(), "agent")).token();
-        Member mem = new Member(room, m < sendersPerRoom, ackBatch, payloadBytes, window);
+        Member mem = new Member(room, d.id(), m < sendersPerRoom, o.containsKey("fanout-only") ? Integer.MAX_VALUE : ackBatch,
+            payloadBytes, window);
         mem.connect(clients.get(all.size() % clients.size()), relay.webSocketUrl(), token);
         all.add(mem);
         if (mem.sender) {
@@ -146,11 +189,17 @@ public final class LoadGenerator {
     System.out.printf("%nscenario: %d rooms x %d members (%d sockets), %d sender(s)/room, window %d, payload %d B,"
         + " ack batch %d or %d ms, %d s measured after %d s warm-up%n", rooms, members, all.size(), sendersPerRoom,
         window, payloadBytes, ackBatch, num("ack-ms", 1000), seconds, warmup);
-    int ackMs = num("ack-ms", 1000);
+    boolean fanoutOnly = o.containsKey("fanout-only");
+    int ackMs = fanoutOnly ? 3_600_000 : num("ack-ms", 1000);
     var flusher = timer.scheduleAtFixedRate(() -> all.forEach(Member::flushAcks), ackMs, ackMs, TimeUnit.MILLISECONDS);
     running = true;
-    for (Member s : senders) {
-      s.start();
+    Thread publisher = null;
+    if (fanoutOnly) {
+      publisher = fanoutPublisher(tenant, all, members, Integer.parseInt(o.get("fanout-only")), payloadBytes);
+    } else {
+      for (Member s : senders) {
+        s.start();
+      }
     }
     Thread.sleep(warmup * 1000L);
     long d0 = deliveries.sum();
@@ -168,6 +217,9 @@ public final class LoadGenerator {
     long d = deliveries.sum() - d0;
     long s = sends.sum() - s0;
     running = false;
+    if (publisher != null) {
+      publisher.join();
+    }
     Thread.sleep(1000);
     flusher.cancel(false);
     for (Member m : all) {
@@ -219,6 +271,7 @@ public final class LoadGenerator {
   /** One member's socket: sends (if a sender), receives, acknowledges in batches. */
   private final class Member implements WebSocket.Listener {
     final UUID room;
+    final UUID device;
     final boolean sender;
     final int ackBatch;
     final int window;
@@ -229,8 +282,9 @@ public final class LoadGenerator {
     private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
     private final AtomicLong seq = new AtomicLong();
 
-    Member(UUID room, boolean sender, int ackBatch, int payloadBytes, int window) {
+    Member(UUID room, UUID device, boolean sender, int ackBatch, int payloadBytes, int window) {
       this.room = room;
+      this.device = device;
       this.sender = sender;
       this.ackBatch = ackBatch;
       this.window = window;
