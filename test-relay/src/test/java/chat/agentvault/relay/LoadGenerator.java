@@ -75,6 +75,7 @@ public final class LoadGenerator {
         .tokenLifetime(Duration.ofHours(1)).build();
     System.out.printf("cores=%d jvm=%s maxHeap=%dMB%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteTree(dir)));
     try (TestRelay relay = TestRelay.start(cfg)) {
       if (relay.context().messages() == null || o.containsKey("stub")) {
         System.out.println("NOTE: stub message service (Store.insert + room members + publish; ack by SQL),"
@@ -130,6 +131,14 @@ public final class LoadGenerator {
     }, "fanout-publisher");
     t.start();
     return t;
+  }
+
+  private static void deleteTree(Path dir) {
+    try (var s = Files.walk(dir)) {
+      s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (java.io.IOException e) {
+      System.err.println("could not delete " + dir + ": " + e);
+    }
   }
 
   /** The latency of one durable commit on this machine (a transaction that writes WAL, alone). */
