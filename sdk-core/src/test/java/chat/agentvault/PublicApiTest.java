@@ -28,7 +28,7 @@ import org.junit.jupiter.api.Test;
  */
 class PublicApiTest {
   /** Exported packages of sdk-core, relative to {@code chat.agentvault} ("" is the root). */
-  static final List<String> PACKAGES = List.of("", "crypto", "identity", "mls", "ratchet");
+  static final List<String> PACKAGES = List.of("", "channel", "crypto", "identity", "mls", "ratchet", "transport");
 
   @org.junit.jupiter.params.ParameterizedTest
   @org.junit.jupiter.params.provider.FieldSource("PACKAGES")

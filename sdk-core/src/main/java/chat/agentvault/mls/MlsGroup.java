@@ -185,14 +185,69 @@ public final class MlsGroup {
     if (!(m.body() instanceof chat.agentvault.mls.message.GroupInfo gi)) {
       throw new MessageRejectedException(Reason.MALFORMED, "not a GroupInfo");
     }
+    return externalJoin(self, gi, encryptHandshakes, -1);
+  }
+
+  /**
+   * Rejoins a group this client is (or was) a member of by external commit (RFC 9420 §12.4.3.2,
+   * "resync"): as {@link #joinExternal}, and the commit also removes the old leaf whose credential
+   * identity is {@code self}'s, if the GroupInfo's tree has one. For a member whose state is lost or
+   * behind (missed commit, restored backup).
+   */
+  public static ExternalJoin rejoinExternal(MlsKeyPackage self, Bytes groupInfo, boolean encryptHandshakes) {
+    Objects.requireNonNull(self, "self");
+    MlsMessage m = parse(groupInfo);
+    if (!(m.body() instanceof chat.agentvault.mls.message.GroupInfo gi)) {
+      throw new MessageRejectedException(Reason.MALFORMED, "not a GroupInfo");
+    }
+    int old = -1;
+    for (chat.agentvault.mls.message.Extension e : gi.extensions()) {
+      if (e.type() == chat.agentvault.mls.message.Codes.EXT_RATCHET_TREE) {
+        List<chat.agentvault.mls.message.Node> nodes;
+        try {
+          nodes = chat.agentvault.mls.codec.TlsReader.decodeAll(e.data(), chat.agentvault.mls.message.Node::decodeTree);
+        } catch (RuntimeException ex) {
+          throw new MessageRejectedException(Reason.MALFORMED, "GroupInfo ratchet tree does not decode", ex);
+        }
+        for (int i = 0; i < nodes.size(); i += 2) {
+          chat.agentvault.mls.message.Node n = nodes.get(i);
+          if (n != null && n.leaf() != null && n.leaf().credential().identity().equals(self.identity())) {
+            old = i / 2;
+          }
+        }
+      }
+    }
+    return externalJoin(self, gi, encryptHandshakes, old);
+  }
+
+  private static ExternalJoin externalJoin(
+      MlsKeyPackage self, chat.agentvault.mls.message.GroupInfo gi, boolean encryptHandshakes, int removeLeaf) {
     if (gi.groupContext().cipherSuite() != self.cipherSuite()) {
       throw new MessageRejectedException(Reason.MALFORMED, "GroupInfo cipher suite differs from the KeyPackage's");
     }
     Group.ExternalJoin j =
         Group.joinExternal(
-            gi, null, self.keyPackage.leafNode(), self.signaturePriv, -1,
+            gi, null, self.keyPackage.leafNode(), self.signaturePriv, removeLeaf,
             GroupConfig.DEFAULT.withPrivateHandshakes(encryptHandshakes));
     return new ExternalJoin(new MlsGroup(j.group()), Bytes.wrap(j.commit().toByteArray()));
+  }
+
+  /**
+   * The {@code KeyPackageRef}s a Welcome has secrets for ({@link MlsKeyPackage#ref()}): to find the
+   * own KeyPackage to {@link #join} with, without trying each.
+   *
+   * @throws MessageRejectedException MALFORMED when it is not an MLSMessage carrying a Welcome
+   */
+  public static List<Bytes> welcomeKeyPackageRefs(Bytes welcome) {
+    MlsMessage m = parse(welcome);
+    if (!(m.body() instanceof Welcome w)) {
+      throw new MessageRejectedException(Reason.MALFORMED, "not a Welcome");
+    }
+    List<Bytes> out = new ArrayList<>();
+    for (Welcome.EncryptedGroupSecrets s : w.secrets()) {
+      out.add(s.newMember());
+    }
+    return out;
   }
 
   /**
@@ -221,6 +276,27 @@ public final class MlsGroup {
             w, self.keyPackage, self.initPriv, self.encryptionPriv, self.signaturePriv, null,
             GroupConfig.DEFAULT.withPrivateHandshakes(old.config().privateHandshakes()),
             id -> id.equals(old.groupId()) ? old : null));
+  }
+
+  /**
+   * The epoch a PublicMessage or PrivateMessage names in its clear header (not yet authenticated:
+   * for routing, e.g. to tell a message of a past epoch from one of an epoch this member missed);
+   * empty for other messages or bytes that do not parse.
+   */
+  public static java.util.OptionalLong epochOf(Bytes message) {
+    Objects.requireNonNull(message, "message");
+    try {
+      Object body = MlsMessage.parse(message.unsafeArray()).body();
+      if (body instanceof chat.agentvault.mls.message.PublicMessage p) {
+        return java.util.OptionalLong.of(p.content().epoch());
+      }
+      if (body instanceof chat.agentvault.mls.message.PrivateMessage p) {
+        return java.util.OptionalLong.of(p.epoch());
+      }
+    } catch (RuntimeException e) {
+      // not an MLSMessage: no epoch
+    }
+    return java.util.OptionalLong.empty();
   }
 
   /** A signed GroupInfo of the current epoch with the ratchet tree and external key: for external joins. */

@@ -10,6 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.HashSet;
 
 /**
  * Not API. A device's own prekeys (X3DH §3.2), persisted after every change through a {@link
@@ -68,6 +70,8 @@ final class PreKeys {
   private final RatchetConfig config;
   private final List<Signed> signed = new ArrayList<>(); // oldest first, last is current
   private final Map<Integer, OneTime> oneTime = new LinkedHashMap<>();
+  /** One-time prekeys an initial message is being accepted with, until consumed or released. */
+  private final Set<Integer> reserved = new HashSet<>();
   private int nextSignedId;
   private int nextOneTimeId;
 
@@ -230,8 +234,28 @@ final class PreKeys {
     return o.priv.clone();
   }
 
+  /**
+   * Claims one-time prekey {@code id} for one initial message until {@link #consume} or {@link
+   * #release}: a second initial message naming it meanwhile (another address of the same identity,
+   * so another lock in {@link Sessions}) is refused as if it were used already.
+   *
+   * @throws RatchetException {@code ONE_TIME_PREKEY_UNKNOWN_OR_USED}
+   */
+  synchronized void reserve(int id) {
+    if (!oneTime.containsKey(id) || !reserved.add(id)) {
+      throw new RatchetException(
+          Reason.ONE_TIME_PREKEY_UNKNOWN_OR_USED, "one-time prekey " + id + " unknown or in use");
+    }
+  }
+
+  /** Gives back a claim of {@link #reserve} whose initial message was refused. */
+  synchronized void release(int id) {
+    reserved.remove(id);
+  }
+
   /** Deletes one-time prekey {@code id} for good (X3DH §3.4) and saves. */
   synchronized void consume(int id) {
+    reserved.remove(id);
     OneTime o = oneTime.remove(id);
     if (o != null) {
       SecretBytes.wipe(o.priv);

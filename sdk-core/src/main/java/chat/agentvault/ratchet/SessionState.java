@@ -40,8 +40,16 @@ final class SessionState {
   /** Finished receiving chains remembered to recognise duplicates. */
   static final int MAX_OLD_CHAINS = 16;
 
-  /** A skipped message key's index: chain and message number. */
-  record Index(Bytes chain, int n) {}
+  /**
+   * A skipped message key's index: chain and message number. With header encryption the chain is
+   * named by a header key, a secret, so {@code toString} shows only the number.
+   */
+  record Index(Bytes chain, int n) {
+    @Override
+    public String toString() {
+      return "Index[n=" + n + "]";
+    }
+  }
 
   /** A skipped message key and when it was stored. */
   static final class Skipped {
@@ -285,8 +293,11 @@ final class SessionState {
     s.peerIdentity = r.raw(PublicIdentity.ENCODED_LENGTH);
     s.ad = r.raw(AD_LENGTH);
     s.baseKey = r.raw(32);
-    s.signedPreKeyId = r.u32();
+    s.signedPreKeyId = r.u31();
     s.oneTimePreKeyId = r.u32();
+    if (s.oneTimePreKeyId < -1) {
+      throw r.malformed("one-time prekey id out of range");
+    }
     s.createdAt = r.u64();
     s.dhsPriv = r.raw(32);
     s.dhsPub = r.raw(32);
@@ -301,6 +312,7 @@ final class SessionState {
     s.hkr = r.optional(32);
     s.nhks = r.optional(32);
     s.nhkr = r.optional(32);
+    s.checkConsistent(r);
     int n = r.count(10_000_000, 76);
     for (int i = 0; i < n; i++) {
       Index idx = new Index(Bytes.wrap(r.raw(32)), r.u31());
@@ -316,6 +328,26 @@ final class SessionState {
     }
     r.end();
     return s;
+  }
+
+  /**
+   * The relations between fields that every state made by X3DH and the ratchet keeps, so a decoded
+   * state can never fail later in another way than a refused message: a sending chain always
+   * (Alice has one from the start, Bob from his first DH ratchet step, before any state is kept),
+   * a receiving chain only with the ratchet key it belongs to, and header keys exactly as header
+   * encryption says (§4.3: HKs with CKs, HKr with CKr, both next header keys always).
+   */
+  private void checkConsistent(Codec.Reader r) {
+    boolean ok = cks != null && (ckr == null || dhr != null);
+    if (headerEncryption) {
+      ok &= nhks != null && nhkr != null && (hks == null) == (cks == null)
+          && (hkr == null) == (ckr == null);
+    } else {
+      ok &= hks == null && hkr == null && nhks == null && nhkr == null;
+    }
+    if (!ok) {
+      throw r.malformed("fields contradict each other or the flags");
+    }
   }
 
   @Override

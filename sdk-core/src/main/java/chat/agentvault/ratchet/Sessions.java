@@ -3,6 +3,7 @@ package chat.agentvault.ratchet;
 import chat.agentvault.crypto.SecretBytes;
 import chat.agentvault.identity.DeviceIdentity;
 import chat.agentvault.identity.Fingerprint;
+import chat.agentvault.identity.PublicIdentity;
 import chat.agentvault.ratchet.RatchetException.Reason;
 import java.util.Arrays;
 import java.util.Map;
@@ -198,40 +199,55 @@ public final class Sessions implements AutoCloseable {
       PeerAddress peer, SessionRecord rec, int i, WireMessage m, DoubleRatchet.Limits l) {
     SessionState c = rec.states().get(i).copy();
     byte[] plaintext;
+    PublicIdentity sender;
     try {
       plaintext = DoubleRatchet.decrypt(c, m, l);
+      sender = c.peer(); // parsed once per load: may refuse, so before anything is saved
     } catch (RuntimeException e) {
       c.wipe();
       throw e;
     }
     commit(peer, rec, rec.with(i, c));
-    return new Decrypted(plaintext, c.peer(), false);
+    return new Decrypted(plaintext, sender, false);
   }
 
   /** X3DH §3.4 for an initial message of a session this device does not have yet. */
   private Decrypted accept(PeerAddress peer, SessionRecord rec, WireMessage m, DoubleRatchet.Limits l) {
     preKeys.maintain(); // a signed prekey past its grace period is deleted before it can be used
-    SessionState fresh = X3dh.respond(identity, preKeys, m, l.now());
-    byte[] plaintext;
+    int opk = m.oneTimePreKeyId;
+    if (opk >= 0) {
+      preKeys.reserve(opk); // one session per one-time prekey, even under concurrent accepts
+    }
+    boolean stored = false;
     try {
-      plaintext = DoubleRatchet.decrypt(fresh, m, l); // §3.4: on failure, abort and delete SK
-    } catch (RuntimeException e) {
-      fresh.wipe();
-      throw e;
+      SessionState fresh = X3dh.respond(identity, preKeys, m, l.now());
+      byte[] plaintext;
+      try {
+        plaintext = DoubleRatchet.decrypt(fresh, m, l); // §3.4: on failure, abort and delete SK
+      } catch (RuntimeException e) {
+        fresh.wipe();
+        throw e;
+      }
+      SessionRecord next;
+      if (rec == null) {
+        next = SessionRecord.of(fresh);
+      } else if (rec.current().pending() && ownWins(peer)) {
+        next = rec.archive(fresh); // simultaneous start: ours stays current
+      } else {
+        next = rec.promote(fresh);
+      }
+      commit(peer, rec, next);
+      stored = true;
+      return new Decrypted(plaintext, m.sender, true);
+    } finally {
+      if (opk >= 0) {
+        if (stored) {
+          preKeys.consume(opk); // §3.4: deleted once used, after the session is stored
+        } else {
+          preKeys.release(opk);
+        }
+      }
     }
-    SessionRecord next;
-    if (rec == null) {
-      next = SessionRecord.of(fresh);
-    } else if (rec.current().pending() && ownWins(peer)) {
-      next = rec.archive(fresh); // simultaneous start: ours stays current
-    } else {
-      next = rec.promote(fresh);
-    }
-    commit(peer, rec, next);
-    if (m.oneTimePreKeyId >= 0) {
-      preKeys.consume(m.oneTimePreKeyId); // §3.4: deleted once used, after the session is stored
-    }
-    return new Decrypted(plaintext, m.sender, true);
   }
 
   private boolean ownWins(PeerAddress peer) {

@@ -70,6 +70,48 @@ class KdfKatTest {
     return false;
   }
 
+  /**
+   * RFC 5869 Appendix A test cases 1 and 2 (short salt and a partial last block; 80-byte salt, a
+   * key longer than the SHA-256 block), plus salts of 1 to 130 bytes against javax.crypto's HMAC.
+   * (Case 3's empty salt is refused by SecretKeySpec; the ratchet's salts are always 32 bytes.)
+   */
+  @Test
+  void hkdfMatchesRfc5869AndJavaxCryptoForEveryKeyLength() {
+    java.util.HexFormat hex = java.util.HexFormat.of();
+    byte[] ikm1 = hex.parseHex("0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b0b");
+    assertThat(
+            hex.formatHex(
+                Kdf.hkdf(
+                    hex.parseHex("000102030405060708090a0b0c"),
+                    ikm1,
+                    hex.parseHex("f0f1f2f3f4f5f6f7f8f9"),
+                    42)))
+        .isEqualTo(
+            "3cb25f25faacd57a90434f64d0362f2a2d2d0a90cf1a5a4c5db02d56ecc4c5bf34007208d5b887185865");
+    byte[] ikm2 = new byte[80];
+    byte[] salt2 = new byte[80];
+    byte[] info2 = new byte[80];
+    for (int i = 0; i < 80; i++) {
+      ikm2[i] = (byte) i;
+      salt2[i] = (byte) (0x60 + i);
+      info2[i] = (byte) (0xb0 + i);
+    }
+    assertThat(hex.formatHex(Kdf.hkdf(salt2, ikm2, info2, 82)))
+        .isEqualTo(
+            "b11e398dc80327a1c8e7f78c596a49344f012eda2d4efad8a050cc4c19afa97c59045a99cac7827271cb41c65e590e09da3275600c2f09b8367793a9aca3db71cc30c58179ec3e87c14c01d5c1f3434f1d87");
+    java.util.Random r = new java.util.Random(5869);
+    for (int len = 1; len <= 130; len++) {
+      byte[] key = new byte[len];
+      byte[] data = new byte[r.nextInt(200)];
+      r.nextBytes(key);
+      r.nextBytes(data);
+      byte[] expected = hmac(key, data);
+      assertThat(Kdf.hkdf(key, data, MESSAGE, 100))
+          .as("key of %d bytes", len)
+          .isEqualTo(expand(expected, MESSAGE, 100));
+    }
+  }
+
   @Test
   void kdfRootIsHkdfWithTheRootKeyAsSalt() {
     byte[] rk = Csprng.randomBytes(32);
