@@ -4,6 +4,7 @@ import chat.agentvault.relay.auth.Principal;
 import chat.agentvault.relay.http.JsonBody;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 
 /**
  * Message submission and acknowledgement, shared by the HTTP endpoints and the WebSocket's client
@@ -16,4 +17,17 @@ public interface MessageApi {
 
   /** Marks these deliveries to {@code recipient} delivered; returns how many changed. */
   int ack(Principal recipient, List<Long> messageIds);
+
+  /**
+   * {@link #submit} whose answer may come later (after a group commit); validation errors may be
+   * thrown at once instead of failing the future.
+   */
+  default CompletableFuture<ObjectNode> submitAsync(Principal sender, JsonBody request) {
+    return CompletableFuture.completedFuture(submit(sender, request));
+  }
+
+  /** {@link #ack} whose answer may come later; validation errors may be thrown at once. */
+  default CompletableFuture<Integer> ackAsync(Principal recipient, List<Long> messageIds) {
+    return CompletableFuture.completedFuture(ack(recipient, messageIds));
+  }
 }

@@ -14,11 +14,22 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Every rule of sending and acknowledging (docs/protocol.md, "Messages" and "The MLS delivery
@@ -43,12 +54,34 @@ public final class MessageService implements MessageApi, AutoCloseable {
   private static final Pattern MESSAGE_TYPE = Pattern.compile("[a-z0-9][a-z0-9_.\\-]{0,63}");
   private static final Pattern CONTENT_TYPE = Pattern.compile("[\\x21-\\x7e][\\x20-\\x7e]{0,127}");
 
+  private static final Logger LOG = LoggerFactory.getLogger(MessageService.class);
+
   private final RelayContext rc;
   private final Webhooks webhooks;
+  /** Fans out committed batches in commit order, so the next batch need not wait for the sockets. */
+  private final ExecutorService publisher = Executors.newSingleThreadExecutor(r -> {
+    Thread t = new Thread(r, "batch-publisher");
+    t.setDaemon(true);
+    return t;
+  });
+
+  /** Requests per batch (one transaction). */
+  static final int MAX_BATCH = 256;
+  /** Message ids per acknowledgement batch. */
+  static final int MAX_ACK_BATCH_IDS = 20_000;
+
+  private final GroupCommit<SendReq> sends;
+  private final GroupCommit<AckReq> acks;
 
   public MessageService(RelayContext rc) {
     this.rc = rc;
     this.webhooks = new Webhooks(rc.db());
+    // writers hold a pool connection each while they run: leave most of the pool to everything else
+    int writers = Math.max(1, Math.min(4, rc.config().poolSize() / 4));
+    this.sends = new GroupCommit<>("send-writer", writers, MAX_BATCH, Integer.MAX_VALUE, r -> 1, this::runSends,
+        r -> r.answer.completeExceptionally(new ApiException(503, "relay shutting down")));
+    this.acks = new GroupCommit<>("ack-writer", writers, MAX_BATCH, MAX_ACK_BATCH_IDS, r -> r.ids.size(),
+        this::runAcks, r -> r.answer.completeExceptionally(new ApiException(503, "relay shutting down")));
   }
 
   /** A validated send request. */
@@ -60,13 +93,44 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   @Override
   public ObjectNode submit(Principal sender, JsonBody b) {
+    return join(submitAsync(sender, b));
+  }
+
+  /**
+   * Sends through the group commit when the request can be batched ({@link #batchable}): the future
+   * completes (on a writer thread) after the batch's transaction committed, or with the request's own
+   * error. Other requests (MLS commits and proposals, which lock the room; welcomes; direct
+   * conversations) run in their own transaction on the caller's thread, as does the request's
+   * validation, whose errors are thrown here.
+   */
+  @Override
+  public CompletableFuture<ObjectNode> submitAsync(Principal sender, JsonBody b) {
     Send s = parse(b);
-    Outcome o;
-    try {
-      o = rc.db().inTenant(sender.tenant(), c -> store(c, sender, s));
-    } catch (SQLException e) {
-      throw new UncheckedSql(e);
+    if (!batchable(s.type, s.room != null)) {
+      Outcome o;
+      try {
+        o = rc.db().inTenant(sender.tenant(), c -> store(c, sender, s));
+      } catch (SQLException e) {
+        throw new UncheckedSql(e);
+      }
+      return CompletableFuture.completedFuture(answer(sender, s, o));
     }
+    SendReq r = new SendReq(sender, s, new CompletableFuture<>());
+    sends.submit(sender.tenant(), r);
+    return r.answer;
+  }
+
+  /**
+   * Whether a send goes through the group commit: a message to a room that is not an MLS handshake
+   * (commit, proposal: they lock the room) or welcome. Callers that must keep a client's sends in
+   * order wait for its batched sends before a non-batchable one.
+   */
+  public static boolean batchable(String messageType, boolean toRoom) {
+    return toRoom && !MLS_COMMIT.equals(messageType) && !MLS_PROPOSAL.equals(messageType)
+        && !MLS_WELCOME.equals(messageType);
+  }
+
+  private ObjectNode answer(Principal sender, Send s, Outcome o) {
     if (o.stored == null) {
       return JsonBody.object().put("message_id", o.duplicateOf).put("duplicate", true)
           .put("client_message_id", s.clientId);
@@ -80,13 +144,37 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   @Override
   public int ack(Principal recipient, List<Long> messageIds) {
+    return join(ackAsync(recipient, messageIds));
+  }
+
+  /**
+   * Acknowledges through the group commit: the future completes after the batch's transaction
+   * committed (so an acknowledged delivery is never returned again), with how many changed.
+   */
+  @Override
+  public CompletableFuture<Integer> ackAsync(Principal recipient, List<Long> messageIds) {
     if (messageIds.size() > MAX_ACK) {
       throw ApiException.badRequest("field message_ids has more than " + MAX_ACK + " elements");
     }
+    if (messageIds.isEmpty()) {
+      return CompletableFuture.completedFuture(0);
+    }
+    AckReq r = new AckReq(recipient, List.copyOf(messageIds), new CompletableFuture<>());
+    acks.submit(recipient.tenant(), r);
+    return r.answer;
+  }
+
+  private static <T> T join(CompletableFuture<T> f) {
     try {
-      return rc.db().inTenant(recipient.tenant(), c -> Store.ack(c, recipient.device(), messageIds));
-    } catch (SQLException e) {
-      throw new UncheckedSql(e);
+      return f.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof RuntimeException x) {
+        throw x;
+      }
+      if (e.getCause() instanceof Error x) {
+        throw x;
+      }
+      throw e;
     }
   }
 
@@ -294,8 +382,310 @@ public final class MessageService implements MessageApi, AutoCloseable {
     return new Outcome(st, -1, hooks);
   }
 
+  // ------------------------------------------------------------------ group commit
+
+  private record SendReq(Principal p, Send s, CompletableFuture<ObjectNode> answer) {}
+
+  private record AckReq(Principal p, List<Long> ids, CompletableFuture<Integer> answer) {}
+
+  /** A (sender, room) pair as resolved once per batch: what store() reads in its membership query. */
+  private record Route(String mode, long epoch, List<UUID> recipients, List<String> hooks) {}
+
+  /** One request of a send batch and what became of it. */
+  private static final class Slot {
+    final SendReq r;
+    Route route;
+    Outcome outcome;
+    Slot duplicateOf; // a batch-mate with the same client_message_id, stored (or found) first
+    RuntimeException error;
+
+    Slot(SendReq r) {
+      this.r = r;
+    }
+
+    long messageId() {
+      return outcome.stored != null ? outcome.stored.id() : outcome.duplicateOf;
+    }
+  }
+
+  private static ObjectNode sentAnswer(long id, boolean duplicate, String clientId) {
+    return JsonBody.object().put("message_id", id).put("duplicate", duplicate).put("client_message_id", clientId);
+  }
+
+  /**
+   * One batch of room sends of one tenant: one transaction, one durable commit. The checks are
+   * store()'s, in the same order, per request (their reads share one query per distinct sender and
+   * room); a request that fails them gets its own error and takes no part in the writes. If the
+   * transaction fails anyway, nothing of it was stored and every request runs again on its own.
+   */
+  private void runSends(UUID tenant, List<SendReq> batch) {
+    List<Slot> slots;
+    try {
+      slots = rc.db().inTenant(tenant, c -> storeBatch(c, tenant, batch));
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
+      for (SendReq r : batch) {
+        try {
+          Outcome o = rc.db().inTenant(tenant, c -> store(c, r.p, r.s));
+          r.answer.complete(answer(r.p, r.s, o));
+        } catch (SQLException x) {
+          r.answer.completeExceptionally(new UncheckedSql(x));
+        } catch (RuntimeException x) {
+          r.answer.completeExceptionally(x);
+        }
+      }
+      return;
+    }
+    // committed: answer every sender, then fan out in id order (off this thread: the next batch waits for it)
+    List<Store.Stored> stored = new ArrayList<>();
+    for (Slot sl : slots) {
+      Send s = sl.r.s;
+      if (sl.error != null) {
+        sl.r.answer.completeExceptionally(sl.error);
+      } else if (sl.outcome.stored != null) {
+        stored.add(sl.outcome.stored);
+        sl.r.answer.complete(sentAnswer(sl.outcome.stored.id(), false, s.clientId));
+      } else {
+        sl.r.answer.complete(sentAnswer(sl.outcome.duplicateOf, true, s.clientId));
+      }
+    }
+    if (!stored.isEmpty()) {
+      stored.sort(Comparator.comparingLong(Store.Stored::id));
+      publisher.execute(() -> {
+        Store.publish(rc.fanout(), stored);
+        for (Slot sl : slots) {
+          if (sl.outcome != null && sl.outcome.stored != null) {
+            Store.Stored st = sl.outcome.stored;
+            webhooks.notify(tenant, sl.r.p.device(), st.room(), null, st.id(), sl.outcome.webhooks);
+          }
+        }
+      });
+    }
+  }
+
+  private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch) throws SQLException {
+    List<Slot> slots = new ArrayList<>(batch.size());
+    for (SendReq r : batch) {
+      slots.add(new Slot(r));
+    }
+    // every distinct (sender, room): membership, mode, epoch, recipients, webhooks; one query
+    List<List<UUID>> pairs = new ArrayList<>(new LinkedHashSet<>(
+        slots.stream().map(sl -> List.of(sl.r.p.device(), sl.r.s.room)).toList()));
+    Map<List<UUID>, Route> routes = new HashMap<>();
+    try (PreparedStatement q = c.prepareStatement(
+        "select u.i, r.mode, r.epoch, x.recips, x.hooks"
+            + " from unnest(?::uuid[], ?::uuid[]) with ordinality as u(dev, room, i)"
+            + " join rooms r on r.id = u.room"
+            + " join room_members me on me.room_id = r.id and me.device_id = u.dev and me.status = 'joined'"
+            + " cross join lateral (select coalesce(array_agg(m.device_id), '{}') recips,"
+            + "   coalesce(array_agg(d.webhook_url) filter (where d.webhook_url is not null), '{}') hooks"
+            + "   from room_members m join devices d on d.id = m.device_id"
+            + "   where m.room_id = r.id and m.device_id <> u.dev and m.status = 'joined') x")) {
+      q.setArray(1, c.createArrayOf("uuid", pairs.stream().map(x -> x.get(0)).toArray()));
+      q.setArray(2, c.createArrayOf("uuid", pairs.stream().map(x -> x.get(1)).toArray()));
+      ResultSet rs = q.executeQuery();
+      while (rs.next()) {
+        List<UUID> to = new ArrayList<>();
+        for (Object o : (Object[]) rs.getArray(4).getArray()) {
+          to.add((UUID) o);
+        }
+        routes.put(pairs.get(rs.getInt(1) - 1), new Route(rs.getString(2), rs.getLong(3), List.copyOf(to),
+            Arrays.asList((String[]) rs.getArray(5).getArray())));
+      }
+    }
+    // each request's checks, in arrival order, as store() makes them
+    Map<List<Object>, Slot> first = new HashMap<>();
+    List<Slot> toInsert = new ArrayList<>();
+    for (Slot sl : slots) {
+      Principal p = sl.r.p;
+      Send s = sl.r.s;
+      try {
+        Route rt = routes.get(List.of(p.device(), s.room));
+        if (rt == null) {
+          throw notJoined(c, s.room, p.device());
+        }
+        if (rt.mode.equals("plaintext") && s.type.startsWith("mls_")) {
+          throw ApiException.badRequest("a plaintext room has no MLS group");
+        }
+        List<Object> key = List.of(p.device(), s.clientId);
+        Slot earlier = first.get(key);
+        if (rt.mode.equals("encrypted") && s.epoch != null && s.epoch != rt.epoch) {
+          if (earlier != null) {
+            sl.duplicateOf = earlier;
+            continue;
+          }
+          long existing = Store.existingId(c, p.device(), s.clientId);
+          if (existing >= 0) {
+            sl.outcome = new Outcome(null, existing, List.of());
+            continue;
+          }
+          throw new ApiException(409, "epoch conflict", JsonBody.object().put("current_epoch", rt.epoch));
+        }
+        if (earlier != null) {
+          sl.duplicateOf = earlier;
+          continue;
+        }
+        first.put(key, sl);
+        sl.route = rt;
+        toInsert.add(sl);
+      } catch (ApiException e) {
+        sl.error = e;
+      }
+    }
+    if (!toInsert.isEmpty()) {
+      insertBatch(c, tenant, toInsert);
+    }
+    for (Slot sl : slots) {
+      if (sl.duplicateOf != null) {
+        sl.outcome = new Outcome(null, sl.duplicateOf.messageId(), List.of());
+      }
+    }
+    return slots;
+  }
+
+  /** The messages of {@code slots} (distinct client ids), then all their deliveries: two statements. */
+  private static void insertBatch(Connection c, UUID tenant, List<Slot> slots) throws SQLException {
+    int n = slots.size();
+    Object[] senders = new Object[n];
+    Object[] rooms = new Object[n];
+    String[] types = new String[n];
+    String[] contentTypes = new String[n];
+    String[] clientIds = new String[n];
+    Long[] epochs = new Long[n];
+    byte[][] payloads = new byte[n][];
+    for (int i = 0; i < n; i++) {
+      Send s = slots.get(i).r.s;
+      senders[i] = slots.get(i).r.p.device();
+      rooms[i] = s.room;
+      types[i] = s.type;
+      contentTypes[i] = s.contentType;
+      clientIds[i] = s.clientId;
+      epochs[i] = s.epoch;
+      payloads[i] = s.payload;
+    }
+    Map<List<Object>, Slot> byKey = new HashMap<>();
+    for (Slot sl : slots) {
+      byKey.put(List.of(sl.r.p.device(), sl.r.s.clientId), sl);
+    }
+    // ids are drawn in arrival order (the sort), so a batch is stored, and delivered, in that order
+    try (PreparedStatement p = c.prepareStatement(
+        "insert into messages (tenant_id, sender_device_id, room_id, message_type, content_type,"
+            + " client_message_id, epoch, payload)"
+            + " select ?, u.s, u.r, u.t, u.ct, u.cm, u.e, u.p"
+            + " from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[])"
+            + "   with ordinality as u(s, r, t, ct, cm, e, p, i) order by u.i"
+            + " on conflict (tenant_id, sender_device_id, client_message_id) do nothing"
+            + " returning id, created_at, sender_device_id, client_message_id")) {
+      p.setObject(1, tenant);
+      p.setArray(2, c.createArrayOf("uuid", senders));
+      p.setArray(3, c.createArrayOf("uuid", rooms));
+      p.setArray(4, c.createArrayOf("text", types));
+      p.setArray(5, c.createArrayOf("text", contentTypes));
+      p.setArray(6, c.createArrayOf("text", clientIds));
+      p.setArray(7, c.createArrayOf("bigint", epochs));
+      p.setArray(8, c.createArrayOf("bytea", payloads));
+      ResultSet rs = p.executeQuery();
+      while (rs.next()) {
+        Slot sl = byKey.get(List.of(rs.getObject(3, UUID.class), rs.getString(4)));
+        Send s = sl.r.s;
+        Store.Stored st = new Store.Stored(rs.getLong(1), tenant, sl.r.p.device(), s.room, null, s.type,
+            s.contentType, s.clientId, s.epoch, s.payload, rs.getTimestamp(2).toInstant(), sl.route.recipients);
+        sl.outcome = new Outcome(st, -1, sl.route.hooks);
+      }
+    }
+    List<Long> mids = new ArrayList<>();
+    List<UUID> recips = new ArrayList<>();
+    for (Slot sl : slots) {
+      if (sl.outcome == null) { // already stored (a retry): its id, as store() answers
+        sl.outcome = new Outcome(null, Store.existingId(c, sl.r.p.device(), sl.r.s.clientId), List.of());
+        continue;
+      }
+      for (UUID r : sl.outcome.stored.recipients()) {
+        mids.add(sl.outcome.stored.id());
+        recips.add(r);
+      }
+    }
+    if (!mids.isEmpty()) {
+      try (PreparedStatement p = c.prepareStatement(
+          "insert into deliveries (tenant_id, message_id, recipient_device_id, status)"
+              + " select ?, u.m, u.r, 'pending' from unnest(?::bigint[], ?::uuid[]) as u(m, r)")) {
+        p.setObject(1, tenant);
+        p.setArray(2, c.createArrayOf("bigint", mids.toArray()));
+        p.setArray(3, c.createArrayOf("uuid", recips.toArray()));
+        p.executeUpdate();
+      }
+    }
+  }
+
+  /**
+   * One batch of acknowledgements of one tenant: one statement for every (recipient, message id) of
+   * the batch, one durable commit. Each request is answered with the deliveries it changed, counted
+   * as if the requests had run one after another in arrival order.
+   */
+  private void runAcks(UUID tenant, List<AckReq> batch) {
+    int[] counts;
+    try {
+      counts = rc.db().inTenant(tenant, c -> ackBatch(c, batch));
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("ack batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
+      for (AckReq r : batch) {
+        try {
+          r.answer.complete(rc.db().inTenant(tenant, c -> Store.ack(c, r.p.device(), r.ids)));
+        } catch (SQLException x) {
+          r.answer.completeExceptionally(new UncheckedSql(x));
+        } catch (RuntimeException x) {
+          r.answer.completeExceptionally(x);
+        }
+      }
+      return;
+    }
+    for (int i = 0; i < batch.size(); i++) {
+      batch.get(i).answer.complete(counts[i]);
+    }
+  }
+
+  private static int[] ackBatch(Connection c, List<AckReq> batch) throws SQLException {
+    LinkedHashSet<List<Object>> pairs = new LinkedHashSet<>();
+    for (AckReq r : batch) {
+      for (Long id : r.ids) {
+        pairs.add(List.of(r.p.device(), id));
+      }
+    }
+    Set<List<Object>> changed = new HashSet<>();
+    try (PreparedStatement p = c.prepareStatement(
+        "update deliveries d set status = 'delivered', delivered_at = now()"
+            + " from unnest(?::uuid[], ?::bigint[]) as u(dev, mid)"
+            + " where d.recipient_device_id = u.dev and d.message_id = u.mid and d.status = 'pending'"
+            + " returning d.recipient_device_id, d.message_id")) {
+      p.setArray(1, c.createArrayOf("uuid", pairs.stream().map(x -> x.get(0)).toArray()));
+      p.setArray(2, c.createArrayOf("bigint", pairs.stream().map(x -> x.get(1)).toArray()));
+      ResultSet rs = p.executeQuery();
+      while (rs.next()) {
+        changed.add(List.of(rs.getObject(1, UUID.class), rs.getLong(2)));
+      }
+    }
+    int[] counts = new int[batch.size()];
+    for (int i = 0; i < batch.size(); i++) {
+      AckReq r = batch.get(i);
+      for (Long id : new LinkedHashSet<>(r.ids)) {
+        if (changed.remove(List.of(r.p.device(), id))) { // the first request to name it changed it
+          counts[i]++;
+        }
+      }
+    }
+    return counts;
+  }
+
   @Override
   public void close() {
+    sends.close();
+    acks.close();
+    publisher.shutdown();
+    try {
+      publisher.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
     webhooks.close();
   }
 }

@@ -5,7 +5,12 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
@@ -37,7 +42,10 @@ final class Connection {
   private Set<Long> backlogIds = new HashSet<>(); // guarded by lock; null once forgotten
   private volatile boolean closed;
   volatile ScheduledFuture<?> expiry;
-  int consecutiveBadFrames; // touched only by the socket's reader
+  /** Malformed frames in a row (the reader and, for answers that come later, the group commit's writers). */
+  final AtomicInteger consecutiveBadFrames = new AtomicInteger();
+  /** Completes when every frame read so far is answered; touched only by the socket's reader. */
+  private CompletableFuture<?> inflight = CompletableFuture.completedFuture(null);
 
   private record Held(long id, String frame) {}
 
@@ -47,6 +55,32 @@ final class Connection {
     this.expiresAtEpochSecond = expiresAtEpochSecond;
     this.maxQueuedChars = maxQueuedChars;
     this.maxHeld = maxHeld;
+  }
+
+  /** Adds a frame's answer (its future) to what {@link #awaitInflight} waits for. */
+  void track(CompletableFuture<?> answer) {
+    CompletableFuture<?> done = answer.handle((v, x) -> null);
+    inflight = inflight.isDone() ? done : CompletableFuture.allOf(inflight, done);
+  }
+
+  /** Runs {@code r} once every frame read so far is answered (at once if they all are). */
+  void afterInflight(Runnable r) {
+    if (inflight.isDone()) {
+      r.run();
+    } else {
+      track(inflight.thenRun(r));
+    }
+  }
+
+  /** Blocks the reader until every frame read so far is answered (at most 30 s: then it goes on). */
+  void awaitInflight() {
+    try {
+      inflight.get(30, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (ExecutionException | TimeoutException e) {
+      // answered with an error, or stuck: either way, no longer worth holding this frame for
+    }
   }
 
   /** A live frame from the fan-out ({@code id} = its message id, or -1 when it has none). */

@@ -304,45 +304,68 @@ public final class WebSocketEndpoint implements Fanout.Listener {
       switch (type.textValue()) {
         case "ping" -> {
           JsonBody.of(rest, Set.of());
-          c.send(PONG);
+          c.afterInflight(() -> c.send(PONG)); // after the answers to every earlier frame
         }
         case "send" -> {
           JsonNode cmid = rest.get("client_message_id");
           clientMessageId = cmid != null && cmid.isTextual() && cmid.textValue().length() <= 200 ? cmid.textValue() : null;
           JsonBody body = JsonBody.of(rest, MessageService.SEND_FIELDS);
-          ObjectNode answer = api().submit(c.principal, body);
-          ObjectNode sent = JsonBody.object().put("type", "sent");
-          sent.put("client_message_id", clientMessageId);
-          sent.set("message_id", answer.get("message_id"));
-          sent.set("duplicate", answer.get("duplicate"));
-          c.send(sent.toString());
+          JsonNode mt = rest.get("message_type");
+          if (!MessageService.batchable(mt != null && mt.isTextual() ? mt.textValue() : null, rest.hasNonNull("room_id"))) {
+            // a handshake, welcome or direct message runs on its own: after this client's earlier
+            // sends are stored, and before its later ones are read
+            c.awaitInflight();
+          }
+          String id = clientMessageId;
+          c.track(api().submitAsync(c.principal, body).whenComplete((answer, x) -> {
+            if (x != null) {
+              failed(c, x, id);
+              return;
+            }
+            ObjectNode sent = JsonBody.object().put("type", "sent");
+            sent.put("client_message_id", id);
+            sent.set("message_id", answer.get("message_id"));
+            sent.set("duplicate", answer.get("duplicate"));
+            c.send(sent.toString());
+          }));
         }
         case "ack" -> {
           List<Long> ids = MessageService.messageIds(JsonBody.of(rest, ACK_FIELDS));
-          int n2 = api().ack(c.principal, ids);
-          c.send(JsonBody.object().put("type", "acked").put("acknowledged", n2).toString());
+          c.track(api().ackAsync(c.principal, ids).whenComplete((n2, x) -> {
+            if (x != null) {
+              failed(c, x, null);
+            } else {
+              c.send(JsonBody.object().put("type", "acked").put("acknowledged", n2).toString());
+            }
+          }));
         }
         default -> throw ApiException.badRequest("unknown frame type");
       }
-      c.consecutiveBadFrames = 0;
-    } catch (ApiException e) {
-      if (e.status() == 400 && ++c.consecutiveBadFrames >= MAX_BAD_FRAMES) {
+      c.consecutiveBadFrames.set(0);
+    } catch (RuntimeException e) {
+      failed(c, e, clientMessageId);
+    }
+  }
+
+  /** Answers a frame that failed (at once, or later from a group commit) with an error frame. */
+  private static void failed(Connection c, Throwable x, String clientMessageId) {
+    Throwable e = x instanceof java.util.concurrent.CompletionException && x.getCause() != null ? x.getCause() : x;
+    if (e instanceof ApiException a) {
+      if (a.status() == 400 && c.consecutiveBadFrames.incrementAndGet() >= MAX_BAD_FRAMES) {
         c.close(4000, "malformed frames");
         return;
       }
-      if (e.status() != 400) {
-        c.consecutiveBadFrames = 0;
+      if (a.status() != 400) {
+        c.consecutiveBadFrames.set(0);
       }
-      c.send(error(e, clientMessageId));
-    } catch (RuntimeException e) {
-      Throwable cause = e instanceof MessageService.UncheckedSql ? e.getCause() : null;
-      if (cause instanceof SQLException sql) {
-        LOG.error("database error on a websocket frame: {} (SQLState {})", sql.getMessage(), sql.getSQLState());
-        c.send(error(503, "database unavailable", clientMessageId));
-      } else {
-        LOG.error("internal error on a websocket frame", e);
-        c.send(error(500, "internal error", clientMessageId));
-      }
+      c.send(error(a, clientMessageId));
+    } else if (e instanceof MessageService.UncheckedSql sql) {
+      SQLException q = sql.sqlException();
+      LOG.error("database error on a websocket frame: {} (SQLState {})", q.getMessage(), q.getSQLState());
+      c.send(error(503, "database unavailable", clientMessageId));
+    } else {
+      LOG.error("internal error on a websocket frame", e);
+      c.send(error(500, "internal error", clientMessageId));
     }
   }
 
