@@ -1,6 +1,7 @@
 package chat.agentvault.relay.ws;
 
 import chat.agentvault.relay.auth.Principal;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -14,6 +15,10 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
 
 /**
  * One open socket of one device. Writes are asynchronous (Jetty queues them and calls back when
@@ -47,10 +52,14 @@ final class Connection {
   /** Completes when every frame read so far is answered; touched only by the socket's reader. */
   private CompletableFuture<?> inflight = CompletableFuture.completedFuture(null);
 
-  private record Held(long id, String frame) {}
+  private record Held(long id, String frame, byte[] utf8) {}
+
+  /** Jetty's core session under {@link #session}, to write frames encoded once for all recipients. */
+  private final CoreSession core;
 
   Connection(Session session, Principal principal, long expiresAtEpochSecond, long maxQueuedChars, int maxHeld) {
     this.session = session;
+    this.core = session instanceof WebSocketSession w ? w.getCoreSession() : null;
     this.principal = principal;
     this.expiresAtEpochSecond = expiresAtEpochSecond;
     this.maxQueuedChars = maxQueuedChars;
@@ -83,22 +92,25 @@ final class Connection {
     }
   }
 
-  /** A live frame from the fan-out ({@code id} = its message id, or -1 when it has none). */
-  void live(long id, String frame) {
+  /**
+   * A live frame from the fan-out ({@code id} = its message id, or -1 when it has none), with its
+   * UTF-8 encoding (shared by every recipient: encoded once per message, not per socket).
+   */
+  void live(long id, String frame, byte[] utf8) {
     synchronized (lock) {
       if (!live) {
         if (held.size() >= maxHeld) {
           close(SLOW_CONSUMER, "slow consumer");
           return;
         }
-        held.add(new Held(id, frame));
+        held.add(new Held(id, frame, utf8));
         return;
       }
       if (id >= 0 && backlogIds != null && backlogIds.contains(id)) {
         return;
       }
     }
-    send(frame);
+    send(frame, utf8);
   }
 
   /** Records a backlog message about to be written (for de-duplication against live frames). */
@@ -114,7 +126,7 @@ final class Connection {
     synchronized (lock) {
       for (Held h : held) {
         if (h.id() < 0 || !backlogIds.contains(h.id())) {
-          send(h.frame());
+          send(h.frame(), h.utf8());
         }
       }
       held = null;
@@ -156,6 +168,26 @@ final class Connection {
       return;
     }
     session.sendText(frame, Callback.from(() -> queuedChars.addAndGet(-n), x -> queuedChars.addAndGet(-n)));
+  }
+
+  /** Queues a text frame already encoded as UTF-8 ({@code frame} is its text, for the fallback); never blocks. */
+  void send(String frame, byte[] utf8) {
+    if (core == null || utf8 == null) {
+      send(frame);
+      return;
+    }
+    if (closed) {
+      return;
+    }
+    long n = utf8.length;
+    if (queuedChars.addAndGet(n) > maxQueuedChars) {
+      queuedChars.addAndGet(-n);
+      close(SLOW_CONSUMER, "slow consumer");
+      return;
+    }
+    // a read-only view per socket: the writer advances its position, the bytes are shared
+    core.sendFrame(new Frame(OpCode.TEXT, true, ByteBuffer.wrap(utf8).asReadOnlyBuffer()),
+        org.eclipse.jetty.util.Callback.from(() -> queuedChars.addAndGet(-n), x -> queuedChars.addAndGet(-n)), false);
   }
 
   boolean closed() {

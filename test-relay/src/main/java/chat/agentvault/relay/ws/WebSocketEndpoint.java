@@ -18,6 +18,7 @@ import io.javalin.websocket.WsConnectContext;
 import io.javalin.websocket.WsErrorContext;
 import io.javalin.websocket.WsMessageContext;
 import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Base64;
@@ -218,6 +219,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
   @Override
   public void frame(UUID tenant, Collection<UUID> devices, String frame) {
     long id = -2; // parsed lazily: only when some recipient is connected here
+    byte[] utf8 = null; // encoded once, for every recipient
     for (UUID d : devices) {
       Set<Connection> set = byDevice.get(d);
       if (set == null) {
@@ -229,8 +231,9 @@ public final class WebSocketEndpoint implements Fanout.Listener {
         }
         if (id == -2) {
           id = messageId(frame);
+          utf8 = frame.getBytes(StandardCharsets.UTF_8);
         }
-        c.live(id, frame);
+        c.live(id, frame, utf8);
       }
     }
   }
