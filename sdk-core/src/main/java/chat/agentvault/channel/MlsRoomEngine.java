@@ -82,6 +82,8 @@ final class MlsRoomEngine implements RoomEngine {
   static final int MAX_COMMIT_ATTEMPTS = 5;
   static final int MAX_RESYNC_ATTEMPTS = 3;
   private static final String KP_PREFIX = "kp-";
+  /** Reasons of a {@code rekey_requested} that accompanies a {@code member_removed}. */
+  private static final Set<String> REMOVAL_REASONS = Set.of("member_removed", "device_revoked", "trust_tier");
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String selfId;
@@ -523,6 +525,10 @@ final class MlsRoomEngine implements RoomEngine {
         return new Outcome.Ignored("member_removed for a room without group");
       }
       case "rekey_requested" -> {
+        if (REMOVAL_REASONS.contains(e.path("reason").asText(""))) {
+          // sent with member_removed: the removal's commit is the rekey
+          return new Outcome.Ignored("rekey by the removal's commit");
+        }
         if (g != null && g.isActive()) {
           rekeyDue.putIfAbsent(roomId, g.epoch());
           return new Outcome.Ignored("rekey scheduled");
