@@ -5,7 +5,9 @@ import chat.agentvault.MessageRejectedException;
 import chat.agentvault.VaultException;
 import chat.agentvault.channel.DeliveryService.EpochConflictException;
 import chat.agentvault.crypto.SecretBytes;
+import chat.agentvault.identity.DeviceIdentity;
 import chat.agentvault.identity.EncryptedFileStore;
+import chat.agentvault.identity.PublicIdentity;
 import chat.agentvault.mls.GroupStore;
 import chat.agentvault.mls.Inbound;
 import chat.agentvault.mls.MlsGroup;
@@ -14,6 +16,9 @@ import chat.agentvault.transport.WireMessage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -24,12 +29,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.security.SignatureException;
+import java.util.Collection;
 import java.util.Set;
 import java.util.function.Function;
 
 /**
  * The {@link RoomEngine} on the public MLS API ({@code chat.agentvault.mls}): one {@link MlsGroup}
- * per relay room, group id = the room id's UTF-8 bytes, credential identity = the device id (UTF-8).
+ * per relay room, group id = the room id's UTF-8 bytes, credential identity = the device id (UTF-8)
+ * endorsed by the device's identity key (below).
  *
  * <p><b>Wire.</b> Handshakes (commits, proposals) are PublicMessages: an external commit (resync,
  * RFC 9420 §12.4.3.2) must be one anyway, so every commit of a room has one form; the epoch and
@@ -65,9 +73,22 @@ import java.util.function.Function;
  * inbound pipeline); one that loses the race stays scheduled and is dropped once the group has
  * moved to a newer epoch (another member did it) or the device is gone.
  *
- * <p><b>Not done.</b> The MLS leaf signature key is a fresh key per KeyPackage, not the device's
- * Ed25519 identity key: members are identified by device id only (the credential), and the relay
- * could in principle hand out a KeyPackage of its own making for a device id (docs/channel.md).
+ * <p><b>Members are authenticated by their device identity.</b> Each leaf's MLS signature key is
+ * fresh per KeyPackage; its basic credential's identity is {@code UTF-8(device id) || 0x00 ||
+ * endorsement}, the endorsement being the Ed25519 signature of the device identity key ({@link
+ * DeviceIdentity#sign}) over {@code "agentvault-mls-endorsement-v1" || 0x00 || UTF-8(device id) ||
+ * leaf signature key (32 bytes)}. The KeyPackage itself is signed with the leaf key, so the device
+ * key vouches for the leaf key and the leaf key for the rest. The engine checks endorsements against
+ * {@link DeliveryService#deviceIdentity} (cached per device id): a KeyPackage before {@link #add},
+ * which must also name the device it was fetched for (else {@link KeyPackageRefusedException},
+ * nothing committed); every leaf of the tree after a Welcome (before anything is stored) and before
+ * posting an external commit (resync); every leaf a received commit adds or changes (a new
+ * signature key included) before merging it. A failure in {@link #process} refuses the message with
+ * {@link RoomMessageRefusedException}. Either way it is counted as a security violation of the room.
+ * Add and Update proposals from others are refused too (the engine never sends them: it commits
+ * adds directly and rekeys with a path), so that no unchecked leaf can enter through an own commit
+ * that includes proposals by reference. So every group state the engine stores has only endorsed
+ * leaves; the device id part of a credential is the member's device id (senders, removals).
  */
 final class MlsRoomEngine implements RoomEngine {
   /** Message type of room application messages. */
@@ -84,10 +105,18 @@ final class MlsRoomEngine implements RoomEngine {
   private static final String KP_PREFIX = "kp-";
   /** Reasons of a {@code rekey_requested} that accompanies a {@code member_removed}. */
   private static final Set<String> REMOVAL_REASONS = Set.of("member_removed", "device_revoked", "trust_tier");
+  /** Domain-separation label of the endorsement signature (followed by 0x00). */
+  static final String ENDORSEMENT_LABEL = "agentvault-mls-endorsement-v1";
+  private static final int PROPOSAL_ADD = 1;
+  private static final int PROPOSAL_UPDATE = 2;
   private static final ObjectMapper JSON = new ObjectMapper();
 
   private final String selfId;
-  private final Bytes selfIdentity;
+  private final DeviceIdentity identity;
+  /** Enrolled identities by device id, as the relay gave them (this device's own from {@link #identity}). */
+  private final Map<String, PublicIdentity> identities = new HashMap<>();
+  /** Credential identity || signature key of leaves whose endorsement verified. */
+  private final Set<Bytes> endorsedLeaves = new HashSet<>();
   private final DeliveryService relay;
   private final HoldingGroupStore groups;
   private final EncryptedFileStore keyPackages;
@@ -104,27 +133,35 @@ final class MlsRoomEngine implements RoomEngine {
 
   MlsRoomEngine(
       String selfDeviceId,
+      DeviceIdentity identity,
       DeliveryService relay,
       GroupStore groupStore,
       EncryptedFileStore keyPackageStore,
       Runnable catchUp) {
-    this(selfDeviceId, relay, groupStore, keyPackageStore, catchUp, DEFAULT_CIPHER_SUITE);
+    this(selfDeviceId, identity, relay, groupStore, keyPackageStore, catchUp, DEFAULT_CIPHER_SUITE);
   }
 
   /**
+   * @param identity this device's identity: endorses the MLS signature key of each own leaf (see
+   *     the class comment); not closed by the engine, must stay open while it is used
    * @param catchUp processes the inbound messages pending at the relay (the runtime's pipeline,
    *     committing state as usual); run before a commit that lost the relay's race is rebuilt
    * @param cipherSuite of new groups and KeyPackages (0x0001 or 0x0003)
    */
   MlsRoomEngine(
       String selfDeviceId,
+      DeviceIdentity identity,
       DeliveryService relay,
       GroupStore groupStore,
       EncryptedFileStore keyPackageStore,
       Runnable catchUp,
       int cipherSuite) {
     this.selfId = Objects.requireNonNull(selfDeviceId, "selfDeviceId");
-    this.selfIdentity = Bytes.wrap(selfDeviceId.getBytes(StandardCharsets.UTF_8));
+    if (selfDeviceId.isEmpty() || selfDeviceId.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException("device id must be non-empty without NUL");
+    }
+    this.identity = Objects.requireNonNull(identity, "identity");
+    identities.put(selfDeviceId, identity.publicIdentity());
     this.relay = Objects.requireNonNull(relay, "relay");
     this.groups = new HoldingGroupStore(Objects.requireNonNull(groupStore, "groupStore"));
     this.keyPackages = Objects.requireNonNull(keyPackageStore, "keyPackageStore");
@@ -142,14 +179,20 @@ final class MlsRoomEngine implements RoomEngine {
     }
     List<byte[]> out = new ArrayList<>();
     for (int i = 0; i < n; i++) {
-      out.add(keep(MlsKeyPackage.generate(cipherSuite, selfIdentity, false)));
+      out.add(keep(newKeyPackage(false)));
     }
     return out;
   }
 
   @Override
   public byte[] lastResortKeyPackage() {
-    return keep(MlsKeyPackage.generate(cipherSuite, selfIdentity, true));
+    return keep(newKeyPackage(true));
+  }
+
+  /** Fresh keys; the credential carries this device's endorsement of the fresh signature key. */
+  private MlsKeyPackage newKeyPackage(boolean lastResort) {
+    return MlsKeyPackage.generate(
+        cipherSuite, sigKey -> credentialIdentity(selfId, identity.sign(endorsementMessage(selfId, sigKey))), lastResort);
   }
 
   private byte[] keep(MlsKeyPackage kp) {
@@ -177,7 +220,7 @@ final class MlsRoomEngine implements RoomEngine {
     if (group(roomId) != null) {
       throw new IllegalStateException("room " + roomId + " already has a group");
     }
-    MlsGroup g = MlsGroup.create(MlsKeyPackage.generate(cipherSuite, selfIdentity), groupId(roomId), false);
+    MlsGroup g = MlsGroup.create(newKeyPackage(false), groupId(roomId), false);
     groups.direct(() -> g.persistTo(groups));
     cache.put(roomId, g);
     relay.putGroupInfo(roomId, g.epoch(), g.groupInfo().toByteArray());
@@ -201,11 +244,7 @@ final class MlsRoomEngine implements RoomEngine {
       }
       byte[] kp = relay.keyPackage(d).orElseThrow(() -> new VaultException("no KeyPackage for device " + d));
       Bytes b = Bytes.wrap(kp);
-      Bytes identity = MlsKeyPackage.identityOf(b);
-      if (!identity.equals(Bytes.wrap(d.getBytes(StandardCharsets.UTF_8)))) {
-        throw new MessageRejectedException(
-            MessageRejectedException.Reason.MALFORMED, "the relay's KeyPackage for device " + d + " names another identity");
-      }
+      checkKeyPackage(roomId, d, b);
       kps.put(d, b);
     }
     commitLoop(
@@ -219,6 +258,29 @@ final class MlsRoomEngine implements RoomEngine {
           });
           return todo.isEmpty() ? null : new Prepared(g.addMembers(List.copyOf(todo.values())), List.copyOf(todo.keySet()));
         });
+  }
+
+  /**
+   * A KeyPackage from the relay for {@code deviceId}: its credential must name that device and
+   * carry a valid endorsement of its signature key by that device's identity.
+   */
+  private void checkKeyPackage(String roomId, String deviceId, Bytes kp) {
+    Bytes id = MlsKeyPackage.identityOf(kp);
+    Endorsed e = Endorsed.parse(id);
+    if (e == null || !e.deviceId().equals(deviceId)) {
+      violations.merge(roomId, 1, Integer::sum);
+      throw new KeyPackageRefusedException(
+          deviceId, MessageRejectedException.Reason.MALFORMED,
+          "the relay's KeyPackage for device " + deviceId
+              + (e == null ? " has no endorsed device credential" : " names another identity"));
+    }
+    String bad = endorsementError(id, MlsKeyPackage.signatureKeyOf(kp));
+    if (bad != null) {
+      violations.merge(roomId, 1, Integer::sum);
+      throw new KeyPackageRefusedException(
+          deviceId, MessageRejectedException.Reason.BAD_SIGNATURE,
+          "the relay's KeyPackage for device " + deviceId + ": " + bad);
+    }
   }
 
   @Override
@@ -400,12 +462,29 @@ final class MlsRoomEngine implements RoomEngine {
       throw violation(roomId, g, e);
     }
     if (in instanceof Inbound.Application a) {
-      Bytes sender = a.sender().identity();
-      return new Outcome.Application(
-          roomId, sender == null ? null : new String(sender.toByteArray(), StandardCharsets.UTF_8), a.epoch(),
-          a.data().toByteArray());
+      return new Outcome.Application(roomId, deviceIdOf(a.sender().identity()), a.epoch(), a.data().toByteArray());
+    }
+    if (in instanceof Inbound.ProposalReceived p
+        && (p.proposalType() == PROPOSAL_ADD || p.proposalType() == PROPOSAL_UPDATE)) {
+      // Never sent by this engine; committed by reference it would bring in a leaf unchecked.
+      throw violation(roomId, g, new MessageRejectedException(
+          MessageRejectedException.Reason.MALFORMED, "Add or Update proposal (this engine commits adds directly)"));
     }
     if (in instanceof Inbound.StagedCommit c) {
+      if (!c.removesMe()) {
+        // The current epoch's leaves were checked when they entered; check what is new or changed.
+        Set<Bytes> known = leafKeys(g.members());
+        List<MlsGroup.Member> fresh = new ArrayList<>();
+        for (MlsGroup.Member mb : c.members()) {
+          if (!known.contains(leafKey(mb))) {
+            fresh.add(mb);
+          }
+        }
+        MessageRejectedException bad = unendorsed(fresh, "commit");
+        if (bad != null) {
+          throw violation(roomId, g, bad);
+        }
+      }
       g.merge(c);
       // A removed member's group stays at its last epoch; report the epoch of the removal.
       return new Outcome.Handshake(roomId, c.removesMe() ? c.newEpoch() : g.epoch(), false, c.removesMe());
@@ -438,13 +517,18 @@ final class MlsRoomEngine implements RoomEngine {
       }
       MlsGroup.ExternalJoin j;
       try {
-        j = MlsGroup.rejoinExternal(MlsKeyPackage.generate(cipherSuite, selfIdentity), Bytes.wrap(gi.get()), false);
+        j = MlsGroup.rejoinExternal(newKeyPackage(false), Bytes.wrap(gi.get()), false, id -> selfId.equals(deviceIdOf(id)));
       } catch (MessageRejectedException e) {
         return new Outcome.Ignored("cannot resync (" + reason + "): GroupInfo refused: " + e.getMessage());
       }
       MlsGroup g = j.group();
       if (!g.groupId().equals(groupId(roomId))) {
         return new Outcome.Ignored("cannot resync (" + reason + "): GroupInfo of another group");
+      }
+      MessageRejectedException bad = unendorsed(g.members(), "GroupInfo for the resync");
+      if (bad != null) {
+        // Not joined, nothing posted: the relay's GroupInfo has a leaf no device identity vouches for.
+        throw violation(roomId, null, bad);
       }
       try {
         relay.post(roomId, COMMIT, g.epoch() - 1, j.commit().toByteArray(), List.of());
@@ -492,6 +576,10 @@ final class MlsRoomEngine implements RoomEngine {
       if (!g.groupId().equals(groupId(roomId))) {
         throw new RoomMessageRefusedException(
             roomId, new MessageRejectedException(MessageRejectedException.Reason.MALFORMED, "Welcome to another group"));
+      }
+      MessageRejectedException bad = unendorsed(g.members(), "Welcome");
+      if (bad != null) {
+        throw violation(roomId, null, bad);
       }
       g.persistTo(groups); // held until commitState()
       cache.put(roomId, g);
@@ -655,16 +743,127 @@ final class MlsRoomEngine implements RoomEngine {
 
   private static List<Integer> leavesOf(MlsGroup g, Set<String> deviceIds) {
     List<Integer> out = new ArrayList<>();
-    Set<Bytes> ids = new HashSet<>();
-    for (String d : deviceIds) {
-      ids.add(Bytes.wrap(d.getBytes(StandardCharsets.UTF_8)));
-    }
     for (MlsGroup.Member mb : g.members()) {
-      if (mb.identity() != null && ids.contains(mb.identity())) {
+      String d = deviceIdOf(mb.identity());
+      if (d != null && deviceIds.contains(d)) {
         out.add(mb.leafIndex());
       }
     }
     return out;
+  }
+
+  // ---------------------------------------------------------------- endorsements
+
+  /** The message a device identity signs to endorse a leaf signature key. */
+  static byte[] endorsementMessage(String deviceId, Bytes signatureKey) {
+    byte[] label = ENDORSEMENT_LABEL.getBytes(StandardCharsets.US_ASCII);
+    byte[] id = deviceId.getBytes(StandardCharsets.UTF_8);
+    byte[] key = signatureKey.toByteArray();
+    ByteBuffer b = ByteBuffer.allocate(label.length + 1 + id.length + key.length);
+    return b.put(label).put((byte) 0).put(id).put(key).array();
+  }
+
+  /** A credential identity: {@code UTF-8(device id) || 0x00 || endorsement (64 bytes)}. */
+  static Bytes credentialIdentity(String deviceId, byte[] endorsement) {
+    byte[] id = deviceId.getBytes(StandardCharsets.UTF_8);
+    return Bytes.wrap(ByteBuffer.allocate(id.length + 1 + endorsement.length).put(id).put((byte) 0).put(endorsement).array());
+  }
+
+  /** A credential identity split into device id and endorsement. */
+  record Endorsed(String deviceId, byte[] endorsement) {
+    /** Null when it is not {@code device id (UTF-8, non-empty, no NUL) || 0x00 || 64 bytes}. */
+    static Endorsed parse(Bytes identity) {
+      if (identity == null) {
+        return null;
+      }
+      byte[] b = identity.toByteArray();
+      int sep = b.length - 1 - 64;
+      if (sep < 1) {
+        return null;
+      }
+      for (int i = 0; i <= sep; i++) {
+        if (b[i] == 0) {
+          if (i != sep) {
+            return null;
+          }
+          try {
+            String id = StandardCharsets.UTF_8.newDecoder()
+                .onMalformedInput(CodingErrorAction.REPORT)
+                .onUnmappableCharacter(CodingErrorAction.REPORT)
+                .decode(ByteBuffer.wrap(b, 0, sep))
+                .toString();
+            return new Endorsed(id, java.util.Arrays.copyOfRange(b, sep + 1, b.length));
+          } catch (CharacterCodingException e) {
+            return null;
+          }
+        }
+      }
+      return null;
+    }
+  }
+
+  /** The device id of a member's credential identity; null when it is not an endorsed credential. */
+  static String deviceIdOf(Bytes credentialIdentity) {
+    Endorsed e = Endorsed.parse(credentialIdentity);
+    return e == null ? null : e.deviceId();
+  }
+
+  private static Bytes leafKey(MlsGroup.Member mb) {
+    if (mb.identity() == null || mb.signatureKey() == null) {
+      return null;
+    }
+    return mb.identity().concat(mb.signatureKey());
+  }
+
+  private static Set<Bytes> leafKeys(Collection<MlsGroup.Member> members) {
+    Set<Bytes> out = new HashSet<>();
+    for (MlsGroup.Member mb : members) {
+      Bytes k = leafKey(mb);
+      if (k != null) {
+        out.add(k);
+      }
+    }
+    return out;
+  }
+
+  /** The first of {@code members} whose endorsement does not verify, as a refusal; null when all do. */
+  private MessageRejectedException unendorsed(Collection<MlsGroup.Member> members, String where) {
+    for (MlsGroup.Member mb : members) {
+      String bad = mb.signatureKey() == null ? "no signature key" : endorsementError(mb.identity(), mb.signatureKey());
+      if (bad != null) {
+        return new MessageRejectedException(
+            MessageRejectedException.Reason.BAD_SIGNATURE, where + ": leaf " + mb.leafIndex() + ": " + bad);
+      }
+    }
+    return null;
+  }
+
+  /** Why the endorsement in {@code credentialIdentity} of {@code signatureKey} does not verify; null when it does. */
+  private String endorsementError(Bytes credentialIdentity, Bytes signatureKey) {
+    Bytes leafKey = credentialIdentity == null ? null : credentialIdentity.concat(signatureKey);
+    if (leafKey != null && endorsedLeaves.contains(leafKey)) {
+      return null;
+    }
+    Endorsed e = Endorsed.parse(credentialIdentity);
+    if (e == null) {
+      return "credential is not a device id with an endorsement";
+    }
+    PublicIdentity id = identities.get(e.deviceId());
+    if (id == null) {
+      Optional<PublicIdentity> fetched = relay.deviceIdentity(e.deviceId());
+      if (fetched.isEmpty()) {
+        return "no enrolled identity for device " + e.deviceId();
+      }
+      id = fetched.get();
+      identities.put(e.deviceId(), id);
+    }
+    try {
+      id.signingKey().verify(endorsementMessage(e.deviceId(), signatureKey), e.endorsement());
+    } catch (SignatureException ex) {
+      return "the endorsement of device " + e.deviceId() + " does not verify under its identity key";
+    }
+    endorsedLeaves.add(leafKey);
+    return null;
   }
 
   @Override
@@ -676,6 +875,25 @@ final class MlsRoomEngine implements RoomEngine {
   @Override
   public String toString() {
     return "MlsRoomEngine[" + selfId + ", " + cache.size() + " groups loaded]";
+  }
+
+  /**
+   * {@link #add} refused the relay's KeyPackage for a device: it names another device, or its
+   * signature key lacks a valid endorsement by the device's identity (a forgery by the relay or
+   * corruption). Counted as a security violation of the room; nothing was committed.
+   */
+  static final class KeyPackageRefusedException extends MessageRejectedException {
+    private static final long serialVersionUID = 1L;
+    private final String deviceId;
+
+    KeyPackageRefusedException(String deviceId, Reason reason, String message) {
+      super(reason, message);
+      this.deviceId = deviceId;
+    }
+
+    String deviceId() {
+      return deviceId;
+    }
   }
 
   /** An add, remove or rekey lost the relay's race {@link #MAX_COMMIT_ATTEMPTS} times. */

@@ -24,7 +24,8 @@ interface RoomEngineFactory {
 
   /** The MLS engine ({@link MlsRoomEngine}): encrypted rooms and KeyPackages. */
   RoomEngineFactory MLS = (identity, deviceId, stores, delivery, catchUp) ->
-      new MlsRoomEngine(deviceId, delivery, GroupStore.encrypted(stores.groups()), stores.keyPackages(), catchUp);
+      new MlsRoomEngine(deviceId, identity, delivery, GroupStore.encrypted(stores.groups()), stores.keyPackages(),
+          catchUp);
 
   /** No MLS: plaintext rooms and ratchet conversations only. */
   RoomEngineFactory UNAVAILABLE = (identity, deviceId, stores, delivery, catchUp) -> new UnavailableRoomEngine();

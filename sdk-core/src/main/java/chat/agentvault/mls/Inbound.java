@@ -2,6 +2,7 @@ package chat.agentvault.mls;
 
 import chat.agentvault.Bytes;
 import chat.agentvault.mls.group.Processed;
+import java.util.ArrayList;
 import java.util.List;
 
 /** What {@link MlsGroup#process} made of an inbound message. */
@@ -59,6 +60,19 @@ public sealed interface Inbound permits Inbound.Application, Inbound.ProposalRec
 
     public boolean removesMe() {
       return removesMe;
+    }
+
+    /**
+     * The members of the new epoch, by leaf index, with their credential identities and signature
+     * keys: the leaves the commit adds or changes (an update path's new leaf) included, so that the
+     * application can authenticate every leaf before it merges.
+     */
+    public List<MlsGroup.Member> members() {
+      List<MlsGroup.Member> out = new ArrayList<>();
+      for (int leaf : staged.membersAfter()) {
+        out.add(MlsGroup.memberOf(leaf, staged.leafAfter(leaf)));
+      }
+      return out;
     }
 
     @Override

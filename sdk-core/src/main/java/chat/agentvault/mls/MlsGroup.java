@@ -109,8 +109,19 @@ public final class MlsGroup {
     }
   }
 
-  /** A member: its leaf index and the identity of its basic credential. */
-  public record Member(int leafIndex, Bytes identity) {}
+  /**
+   * A member: its leaf index, the identity of its basic credential, and its leaf's signature public
+   * key (32 bytes, Ed25519), which signs its messages and which an application can bind to the
+   * identity (e.g. an endorsement carried in the credential identity). {@code identity} and {@code
+   * signatureKey} are null for a sender that is not a member (a proposal from outside the group).
+   * Equality includes the signature key.
+   */
+  public record Member(int leafIndex, Bytes identity, Bytes signatureKey) {
+    /** A member without its signature key (as before the key was exposed). */
+    public Member(int leafIndex, Bytes identity) {
+      this(leafIndex, identity, null);
+    }
+  }
 
   /**
    * An own commit, made but not applied: send {@link #message()}, then merge it. Persisted with the
@@ -196,6 +207,18 @@ public final class MlsGroup {
    */
   public static ExternalJoin rejoinExternal(MlsKeyPackage self, Bytes groupInfo, boolean encryptHandshakes) {
     Objects.requireNonNull(self, "self");
+    return rejoinExternal(self, groupInfo, encryptHandshakes, self.identity()::equals);
+  }
+
+  /**
+   * As {@link #rejoinExternal(MlsKeyPackage, Bytes, boolean)}, the old leaf being the one whose
+   * credential identity {@code isOldSelf} accepts (the last such, if several): for credentials that
+   * differ per KeyPackage, e.g. that carry a signature over the leaf's signature key.
+   */
+  public static ExternalJoin rejoinExternal(
+      MlsKeyPackage self, Bytes groupInfo, boolean encryptHandshakes, java.util.function.Predicate<Bytes> isOldSelf) {
+    Objects.requireNonNull(self, "self");
+    Objects.requireNonNull(isOldSelf, "isOldSelf");
     MlsMessage m = parse(groupInfo);
     if (!(m.body() instanceof chat.agentvault.mls.message.GroupInfo gi)) {
       throw new MessageRejectedException(Reason.MALFORMED, "not a GroupInfo");
@@ -211,7 +234,7 @@ public final class MlsGroup {
         }
         for (int i = 0; i < nodes.size(); i += 2) {
           chat.agentvault.mls.message.Node n = nodes.get(i);
-          if (n != null && n.leaf() != null && n.leaf().credential().identity().equals(self.identity())) {
+          if (n != null && n.leaf() != null && isOldSelf.test(n.leaf().credential().identity())) {
             old = i / 2;
           }
         }
@@ -363,8 +386,11 @@ public final class MlsGroup {
   }
 
   private Member member(int leaf) {
-    LeafNode l = group.leaf(leaf);
-    return new Member(leaf, l == null ? null : l.credential().identity());
+    return memberOf(leaf, group.leaf(leaf));
+  }
+
+  static Member memberOf(int leaf, LeafNode l) {
+    return l == null ? new Member(leaf, null, null) : new Member(leaf, l.credential().identity(), l.signatureKey());
   }
 
   /** The epoch authenticator (§8.7): equal for all members of an epoch; compare out of band. */
@@ -596,8 +622,7 @@ public final class MlsGroup {
     // Added members are in the new epoch's tree, not in ours yet.
     List<Member> added = new ArrayList<>();
     for (int leaf : c.added()) {
-      LeafNode l = c.staged().leafAfter(leaf);
-      added.add(new Member(leaf, l == null ? null : l.credential().identity()));
+      added.add(memberOf(leaf, c.staged().leafAfter(leaf)));
     }
     return new Inbound.StagedCommit(c.newEpoch(), member(c.committer()), added, removed, false, c.staged());
   }
@@ -606,8 +631,7 @@ public final class MlsGroup {
     Group.CommitOutput o = p.output;
     List<Member> added = new ArrayList<>();
     for (int leaf : o.added()) {
-      LeafNode l = o.staged().leafAfter(leaf);
-      added.add(new Member(leaf, l == null ? null : l.credential().identity()));
+      added.add(memberOf(leaf, o.staged().leafAfter(leaf)));
     }
     List<Member> removed = new ArrayList<>();
     for (int leaf : o.removed()) {

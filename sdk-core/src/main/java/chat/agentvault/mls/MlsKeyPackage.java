@@ -19,6 +19,7 @@ import chat.agentvault.mls.keys.KeyPackageValidator;
 import chat.agentvault.mls.keys.KeyPackages;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.function.Function;
 
 /**
  * A KeyPackage (RFC 9420 §10) with its three private keys (signature, leaf encryption, init). The
@@ -64,12 +65,31 @@ public final class MlsKeyPackage implements AutoCloseable {
    */
   public static MlsKeyPackage generate(int cipherSuite, Bytes identity, boolean lastResort) {
     Objects.requireNonNull(identity, "identity");
+    return generate(cipherSuite, signatureKey -> identity, lastResort);
+  }
+
+  /**
+   * As {@link #generate(int, Bytes, boolean)}, with the credential identity computed from the fresh
+   * signature key: {@code identityFor} gets the leaf's Ed25519 signature public key (32 bytes)
+   * before the KeyPackage is signed, and returns the basic credential's identity. So an
+   * application can bind the MLS key to a longer-term identity, e.g. put into the credential a
+   * signature of its device key over the MLS key, and check it ({@link MlsGroup.Member#signatureKey()},
+   * {@link #signatureKeyOf}) where members are added or received.
+   *
+   * @throws chat.agentvault.mls.crypto.UnsupportedCipherSuiteException for suites other than 1 and 3
+   */
+  public static MlsKeyPackage generate(int cipherSuite, Function<Bytes, Bytes> identityFor, boolean lastResort) {
+    Objects.requireNonNull(identityFor, "identityFor");
     CipherSuite cs = CipherSuites.forId(cipherSuite);
     // One creation path for KeyPackages: mls.keys (capabilities with GREASE, §10 and §13.5).
     try (Ed25519PrivateKey sk = Ed25519PrivateKey.generate();
         SecretBytes seed = sk.seed();
         KeyPackageBundle bundle =
-            KeyPackageBundle.builder(cipherSuite, Credential.basic(identity), sk)
+            KeyPackageBundle.builder(
+                    cipherSuite,
+                    Credential.basic(Objects.requireNonNull(
+                        identityFor.apply(Bytes.wrap(sk.publicKey().toByteArray())), "identity")),
+                    sk)
                 .validity(VALIDITY)
                 .lastResort(lastResort)
                 .build();
@@ -107,6 +127,16 @@ public final class MlsKeyPackage implements AutoCloseable {
    */
   public static Bytes identityOf(Bytes published) {
     return published(published).leafNode().credential().identity();
+  }
+
+  /**
+   * The leaf signature public key (Ed25519, 32 bytes) of a published KeyPackage, without validating
+   * it (adding it validates it, its signature by this key included).
+   *
+   * @throws MessageRejectedException MALFORMED when it is not an MLSMessage carrying a KeyPackage
+   */
+  public static Bytes signatureKeyOf(Bytes published) {
+    return published(published).leafNode().signatureKey();
   }
 
   private static KeyPackage published(Bytes published) {

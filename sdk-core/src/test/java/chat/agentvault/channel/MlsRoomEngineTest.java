@@ -211,14 +211,177 @@ class MlsRoomEngineTest {
   }
 
   @Test
-  void keyPackageOfAnotherIdentityIsRefused() {
-    relay.keyPackages.computeIfAbsent(b.id, k -> new ArrayDeque<>())
-        .add(MlsKeyPackage.generate(3, Bytes.wrap(c.id.getBytes(StandardCharsets.UTF_8))).toBytes().toByteArray());
+  void keyPackageOfAnotherDeviceIsRefused() {
+    c.publishKeyPackages(1);
+    relay.keyPackages.computeIfAbsent(b.id, k -> new ArrayDeque<>()).add(relay.keyPackages.get(c.id).poll());
     relay.createRoom(ROOM, a.id);
     assertThatThrownBy(() -> a.engine.create(ROOM, List.of(b.id)))
-        .isInstanceOf(MessageRejectedException.class)
+        .isInstanceOf(MlsRoomEngine.KeyPackageRefusedException.class)
         .hasMessageContaining("another identity");
     assertThat(a.engine.epoch(ROOM)).isZero();
+    assertThat(a.engine.securityViolations(ROOM)).isEqualTo(1);
+  }
+
+  @Test
+  void ownKeyPackagesCarryTheDeviceIdAndAnEndorsementOfTheLeafKeyByTheDeviceIdentity() throws Exception {
+    Bytes kp = Bytes.wrap(b.engine.newKeyPackages(1).get(0));
+    byte[] identity = MlsKeyPackage.identityOf(kp).toByteArray();
+    byte[] sigKey = MlsKeyPackage.signatureKeyOf(kp).toByteArray();
+    byte[] id = b.id.getBytes(StandardCharsets.UTF_8);
+    // device id || 0x00 || 64-byte signature
+    assertThat(identity).hasSize(id.length + 1 + 64);
+    assertThat(java.util.Arrays.copyOfRange(identity, 0, id.length)).isEqualTo(id);
+    assertThat(identity[id.length]).isZero();
+    byte[] signature = java.util.Arrays.copyOfRange(identity, id.length + 1, identity.length);
+    // over "agentvault-mls-endorsement-v1" || 0x00 || device id || leaf signature key
+    java.io.ByteArrayOutputStream m = new java.io.ByteArrayOutputStream();
+    m.write("agentvault-mls-endorsement-v1".getBytes(StandardCharsets.US_ASCII));
+    m.write(0);
+    m.write(id);
+    m.write(sigKey);
+    b.identity.publicIdentity().signingKey().verify(m.toByteArray(), signature);
+    assertThatThrownBy(() -> a.identity.publicIdentity().signingKey().verify(m.toByteArray(), signature))
+        .isInstanceOf(java.security.SignatureException.class);
+    assertThat(MlsRoomEngine.deviceIdOf(MlsKeyPackage.identityOf(kp))).isEqualTo(b.id);
+    assertThat(MlsRoomEngine.deviceIdOf(Bytes.wrap(id))).isNull();
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(
+      strings = {"plain device id", "no signature", "signed by another identity", "signed by another device",
+          "endorsement of another key"})
+  void relayForgedKeyPackageIsRefusedByAdd(String forgery) {
+    Bytes forged = switch (forgery) {
+      case "plain device id" -> MlsKeyPackage.generate(3, utf8(b.id)).toBytes();
+      case "no signature" -> MlsKeyPackage.generate(3, MlsRoomEngine.credentialIdentity(b.id, new byte[64])).toBytes();
+      case "signed by another identity" -> forgedKeyPackage(b.id, DeviceIdentity.generate());
+      case "signed by another device" -> forgedKeyPackage(b.id, c.identity);
+      default -> {
+        // b's genuine endorsement, taken from a KeyPackage b published, on a key of the relay's.
+        b.publishKeyPackages(1);
+        Bytes genuine = MlsKeyPackage.identityOf(Bytes.wrap(relay.keyPackages.get(b.id).poll()));
+        yield MlsKeyPackage.generate(3, key -> genuine, false).toBytes();
+      }
+    };
+    relay.keyPackages.computeIfAbsent(b.id, k -> new ArrayDeque<>()).addFirst(forged.toByteArray());
+    relay.createRoom(ROOM, a.id);
+    assertThatThrownBy(() -> a.engine.create(ROOM, List.of(b.id)))
+        .isInstanceOfSatisfying(MlsRoomEngine.KeyPackageRefusedException.class,
+            e -> assertThat(e.deviceId()).isEqualTo(b.id));
+    assertThat(a.engine.securityViolations(ROOM)).isEqualTo(1);
+    assertThat(a.engine.epoch(ROOM)).isZero(); // created, nothing added
+    assertThat(relay.rooms.get(ROOM).epoch).isZero();
+    assertThat(b.relayQueue()).isEmpty(); // no Welcome
+
+    // With a genuine KeyPackage the add goes through.
+    b.publishKeyPackages(1);
+    a.engine.add(ROOM, List.of(b.id));
+    assertThat(b.drain()).singleElement().isEqualTo(new Outcome.Handshake(ROOM, 1, true, false));
+  }
+
+  @Test
+  void welcomeWhoseTreeHasAnUnendorsedLeafIsRefusedByTheJoiner() {
+    // A member (a) builds the group with the MLS API, skipping the check: b genuine, "c" forged.
+    b.publishKeyPackages(1);
+    Bytes bKp = Bytes.wrap(relay.keyPackages.get(b.id).poll());
+    int storedAtB = b.engine.storedKeyPackages();
+    MlsGroup ga = MlsGroup.create(endorsedKeyPackage(a), gid(), false);
+    MlsGroup.PendingCommit add = ga.addMembers(List.of(bKp, forgedKeyPackage(c.id, DeviceIdentity.generate())));
+    ga.mergePendingCommit();
+    relay.createRoom(ROOM, a.id);
+    WireMessage welcome = deliver(a, MlsRoomEngine.WELCOME, 1L, add.welcome().orElseThrow(), List.of(b.id));
+
+    assertThatThrownBy(() -> b.engine.process(welcome))
+        .isInstanceOf(RoomMessageRefusedException.class)
+        .hasMessageContaining("Welcome")
+        .hasMessageContaining(c.id);
+    b.engine.rollbackState();
+    assertThat(b.engine.securityViolations(ROOM)).isEqualTo(1);
+    assertThat(b.engine.hasGroup(ROOM)).isFalse();
+    assertThat(b.groups.list()).isEmpty();
+    assertThat(b.engine.storedKeyPackages()).isEqualTo(storedAtB); // not used up
+
+    // The same tree with c's genuine KeyPackage is joined.
+    relay.keyPackages.clear();
+    b.publishKeyPackages(1);
+    c.publishKeyPackages(1);
+    MlsGroup ga2 = MlsGroup.create(endorsedKeyPackage(a), gid(), false);
+    MlsGroup.PendingCommit add2 = ga2.addMembers(List.of(
+        Bytes.wrap(relay.keyPackages.get(b.id).poll()), Bytes.wrap(relay.keyPackages.get(c.id).poll())));
+    ga2.mergePendingCommit();
+    WireMessage welcome2 = deliver(a, MlsRoomEngine.WELCOME, 1L, add2.welcome().orElseThrow(), List.of(b.id));
+    assertThat(b.engine.process(welcome2)).isEqualTo(new Outcome.Handshake(ROOM, 1, true, false));
+    b.engine.commitState();
+    assertThat(leaves(b)).containsExactly(a.id, b.id, c.id);
+  }
+
+  @Test
+  void commitAddingAnUnendorsedLeafIsRefusedByTheOtherMembersAndSoIsTheResyncToIt() {
+    roomOfThree();
+    Agent d = new Agent("d");
+    // a turns malicious: adds a leaf for d with a key of its own making, skipping the check.
+    a.engine.close();
+    MlsGroup ga = MlsGroup.load(a.groups, gid()).orElseThrow();
+    MlsGroup.PendingCommit add = ga.addMembers(List.of(forgedKeyPackage(d.id, DeviceIdentity.generate())));
+    deliver(a, MlsRoomEngine.COMMIT, ga.epoch(), add.message(), List.of());
+    ga.mergePendingCommit();
+
+    WireMessage commitAtB = b.relayQueue().poll();
+    assertThatThrownBy(() -> b.engine.process(commitAtB))
+        .isInstanceOf(RoomMessageRefusedException.class)
+        .hasMessageContaining("commit: leaf 3")
+        .hasMessageContaining(d.id);
+    b.engine.rollbackState();
+    for (Agent member : List.of(b, c)) {
+      assertThat(member.drain()).isEmpty(); // refused (RoomMessageRefusedException), rolled back
+      assertThat(member.engine.securityViolations(ROOM)).isEqualTo(1);
+      assertThat(member.engine.epoch(ROOM)).isEqualTo(1);
+      assertThat(leaves(member)).containsExactly(a.id, b.id, c.id);
+    }
+
+    // a goes on in its epoch and publishes its GroupInfo: b and c are behind, but a resync into a
+    // tree with the forged leaf is refused too; no external commit is posted.
+    relay.serviceFor(a.id).putGroupInfo(ROOM, ga.epoch(), ga.groupInfo().toByteArray());
+    WireMessage m = deliver(a, MlsRoomEngine.APPLICATION, ga.epoch(), ga.encrypt(utf8("in the forged epoch")), List.of());
+    WireMessage atB = b.relayQueue().poll();
+    assertThat(atB).isSameAs(m);
+    assertThatThrownBy(() -> b.engine.process(atB))
+        .isInstanceOf(RoomMessageRefusedException.class)
+        .hasMessageContaining("resync")
+        .hasMessageContaining(d.id);
+    b.engine.rollbackState();
+    assertThat(b.engine.securityViolations(ROOM)).isEqualTo(2);
+    assertThat(relay.resyncs).isZero();
+    assertThat(b.engine.epoch(ROOM)).isEqualTo(1);
+  }
+
+  @Test
+  void normalFlowsKeepEveryLeafEndorsed() {
+    roomOfThree();
+    a.engine.rekey(ROOM);
+    b.drain();
+    c.drain();
+    Agent d = new Agent("d");
+    d.publishKeyPackages(1);
+    b.engine.add(ROOM, List.of(d.id));
+    a.drain();
+    c.drain();
+    assertThat(d.drain()).singleElement().isEqualTo(new Outcome.Handshake(ROOM, 3, true, false));
+    c.engine.remove(ROOM, List.of(a.id));
+    relay.removeMember(ROOM, a.id);
+    b.drain();
+    d.drain();
+    assertThat(leaves(d)).containsExactlyInAnyOrder(b.id, c.id, d.id);
+    d.send("hi");
+    assertThat(b.drainTexts()).containsExactly("d: hi");
+    assertThat(c.drainTexts()).containsExactly("d: hi");
+    for (Agent x : List.of(b, c, d)) {
+      assertThat(x.engine.securityViolations(ROOM)).isZero();
+      for (MlsGroup.Member mb : MlsGroup.load(x.groups, gid()).orElseThrow().members()) {
+        String device = MlsRoomEngine.deviceIdOf(mb.identity());
+        assertThat(device).isNotNull();
+      }
+    }
   }
 
   @Test
@@ -289,7 +452,7 @@ class MlsRoomEngineTest {
   private List<String> leaves(Agent agent) {
     List<String> out = new ArrayList<>();
     for (MlsGroup.Member mb : MlsGroup.load(agent.groups, gid()).orElseThrow().members()) {
-      out.add(new String(mb.identity().toByteArray(), StandardCharsets.UTF_8));
+      out.add(MlsRoomEngine.deviceIdOf(mb.identity()));
     }
     return out;
   }
@@ -302,6 +465,33 @@ class MlsRoomEngineTest {
     a.engine.create(ROOM, List.of(b.id, c.id));
     assertThat(b.drain()).singleElement().isEqualTo(new Outcome.Handshake(ROOM, 1, true, false));
     assertThat(c.drain()).singleElement().isEqualTo(new Outcome.Handshake(ROOM, 1, true, false));
+  }
+
+  private static Bytes utf8(String s) {
+    return Bytes.wrap(s.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** A KeyPackage for {@code deviceId} whose endorsement is by {@code signer} (the real device's or not). */
+  private static Bytes forgedKeyPackage(String deviceId, DeviceIdentity signer) {
+    return MlsKeyPackage.generate(
+        3, key -> MlsRoomEngine.credentialIdentity(deviceId, signer.sign(MlsRoomEngine.endorsementMessage(deviceId, key))),
+        false).toBytes();
+  }
+
+  /** A KeyPackage as the engine of {@code agent} makes it (for a member that uses the MLS API directly). */
+  private static MlsKeyPackage endorsedKeyPackage(Agent agent) {
+    return MlsKeyPackage.generate(
+        3, key -> MlsRoomEngine.credentialIdentity(
+            agent.id, agent.identity.sign(MlsRoomEngine.endorsementMessage(agent.id, key))),
+        false);
+  }
+
+  private WireMessage deliver(Agent from, String type, Long epoch, Bytes payload, List<String> recipients) {
+    try {
+      return relay.deliver(from.id, ROOM, type, epoch, payload.toByteArray(), recipients);
+    } catch (DeliveryService.EpochConflictException e) {
+      throw new AssertionError(e);
+    }
   }
 
   private static Bytes gid() {
@@ -319,11 +509,12 @@ class MlsRoomEngineTest {
     final String name;
     final GroupStore groups = GroupStore.inMemory();
     final MapFileStore files = new MapFileStore();
+    final DeviceIdentity identity;
     MlsRoomEngine engine;
 
     Agent(String name) {
       this.name = name;
-      relay.enroll(id, name);
+      identity = relay.enroll(id, name);
       restart();
     }
 
@@ -331,7 +522,7 @@ class MlsRoomEngineTest {
       if (engine != null) {
         engine.close();
       }
-      engine = new MlsRoomEngine(id, relay.serviceFor(id), groups, files, this::drain);
+      engine = new MlsRoomEngine(id, identity, relay.serviceFor(id), groups, files, this::drain);
     }
 
     void publishKeyPackages(int n) {
@@ -398,11 +589,11 @@ class MlsRoomEngineTest {
     int conflicts;
     int resyncs;
 
-    void enroll(String deviceId, String name) {
-      try (DeviceIdentity d = DeviceIdentity.generate()) {
-        identities.put(deviceId, d.publicIdentity());
-      }
+    DeviceIdentity enroll(String deviceId, String name) {
+      DeviceIdentity d = DeviceIdentity.generate();
+      identities.put(deviceId, d.publicIdentity());
       names.put(deviceId, name);
+      return d;
     }
 
     void createRoom(String roomId, String creator) {

@@ -58,6 +58,11 @@ public sealed interface Processed
       return next.tree.leaf(leafIndex);
     }
 
+    /** Leaf indices of the members of the new epoch, ascending. */
+    public List<Integer> membersAfter() {
+      return next.members();
+    }
+
     @Override
     public String toString() {
       return "StagedCommit[epoch " + Long.toUnsignedString(next.context.epoch()) + "]";
