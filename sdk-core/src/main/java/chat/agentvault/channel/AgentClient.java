@@ -939,7 +939,8 @@ public final class AgentClient implements AutoCloseable {
         handshake(h);
       } else if (o instanceof RoomEngine.Outcome.Resynced r) {
         log.info("room {} resynced at epoch {}: {}", r.roomId(), r.newEpoch(), r.reason());
-        telemetry.record("resync", r.roomId(), Map.of("reason", r.reason()));
+        // the seed's span vocabulary has no resync: an external commit is a rekey of the room
+        telemetry.record("rekey", r.roomId(), Map.of("reason", "resync"));
         // the group state is already written: the event goes through the inbox like a message
         InboundMessage msg = resyncEvent(m, r);
         inbox.put(m.messageId(), msg, false);
