@@ -316,6 +316,7 @@ class EncryptedRoomsIT {
     owner.client().sendToRoom(room.roomId(), "at the first epoch");
     assertThat(agent.next().text()).isEqualTo("at the first epoch");
     ClientHooks.flush(agent.client());
+    long atBackup = ClientHooks.epoch(agent.client(), room.roomId());
     Path backup = snapshot(agent.dir()); // the group state at epoch e
 
     owner.client().rekey(room.roomId()); // epoch e + 1
@@ -325,7 +326,8 @@ class EncryptedRoomsIT {
     agent.client().close();
     restoreGroups(backup, agent.dir()); // a restored backup: one commit behind
     Agents.Handle back = Agents.restart(relay, agent, "analyst");
-    assertThat(ClientHooks.epoch(back.client(), room.roomId())).isEqualTo(rekeyed - 1);
+    assertThat(rekeyed).isEqualTo(atBackup + 1); // one commit: the requester's
+    assertThat(ClientHooks.epoch(back.client(), room.roomId())).isEqualTo(atBackup);
 
     owner.client().sendToRoom(room.roomId(), "unreadable for a member one commit behind");
     InboundMessage resync = back.next();
@@ -334,7 +336,7 @@ class EncryptedRoomsIT {
     assertThat(resync.senderDeviceId()).isEqualTo(back.id());
     assertThat(resync.data()).containsKey("epoch");
     assertThat(back.client().stickyRoom()).contains(room.roomId()); // unchanged by the event
-    assertThat(ClientHooks.epoch(back.client(), room.roomId())).isEqualTo(rekeyed + 1);
+    assertThat(ClientHooks.epoch(back.client(), room.roomId())).isEqualTo(rekeyed + 1); // its external commit
 
     // the owner's next send meets the external commit (409), catches up, seals again
     SendResult r = owner.client().sendToRoom(room.roomId(), "after the resync");

@@ -617,6 +617,12 @@ final class MlsRoomEngine implements RoomEngine {
           // sent with member_removed: the removal's commit is the rekey
           return new Outcome.Ignored("rekey by the removal's commit");
         }
+        String actor = m.senderDeviceId();
+        if (g != null && g.isActive() && actor != null && !actor.equals(selfId)
+            && !leavesOf(g, Set.of(actor)).isEmpty()) {
+          // an explicit rekey (POST /rooms/{id}/rekey) is committed by its requester, a member
+          return new Outcome.Ignored("rekey committed by its requester " + actor);
+        }
         if (g != null && g.isActive()) {
           rekeyDue.putIfAbsent(roomId, g.epoch());
           return new Outcome.Ignored("rekey scheduled");
