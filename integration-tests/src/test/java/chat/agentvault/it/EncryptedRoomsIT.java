@@ -254,6 +254,7 @@ class EncryptedRoomsIT {
     Agents.Handle owner = Agents.owner(relay, root);
     Agents.Handle agent = Agents.agent(relay, root, owner, "analyst");
     Room room = encryptedRoom(owner, agent);
+    awaitState(agent, ClientState.ONLINE); // the WebSocket carries the stream
     SocketHooks.cut(ClientHooks.socket(agent.client()), true);
     for (int i = 0; i < 5; i++) {
       owner.client().sendToRoom(room.roomId(), "while cut " + i);
@@ -263,6 +264,7 @@ class EncryptedRoomsIT {
     }
     assertThat(agent.client().state()).isNotEqualTo(ClientState.ONLINE);
     SocketHooks.cut(ClientHooks.socket(agent.client()), false);
+    awaitState(agent, ClientState.ONLINE);
     owner.client().sendToRoom(room.roomId(), "after");
     assertThat(agent.next().text()).isEqualTo("after");
     assertThat(agent.inbox().poll(1, TimeUnit.SECONDS)).isNull();
@@ -400,6 +402,13 @@ class EncryptedRoomsIT {
     Room room = owner.client().createRoom("room", RoomOptions.encrypted().members(agent.id()));
     AgentClientIT.awaitJoined(owner, room.roomId(), agent.id());
     return room;
+  }
+
+  private static void awaitState(Agents.Handle h, ClientState s) throws InterruptedException {
+    for (int i = 0; i < 200 && h.client().state() != s; i++) {
+      Thread.sleep(100);
+    }
+    assertThat(h.client().state()).isEqualTo(s);
   }
 
   private static void awaitEpoch(List<Agents.Handle> members, String roomId, long atLeast) throws InterruptedException {
