@@ -62,7 +62,10 @@ import org.slf4j.LoggerFactory;
  * then the relay gets a (batched) acknowledgement. A crash at any point neither loses a message
  * nor dispatches it twice (except a crash between a listener's return and the inbox update).
  *
- * <p>Thread-safe. Listeners run on the inbound thread: keep them short or hand work off.
+ * <p>Thread-safe. Listeners run on the inbound thread, one message at a time, under the client's
+ * room lock (so that a catch-up from another thread cannot dispatch out of order): keep them short
+ * or hand work off, and do not make a listener wait for another thread that uses this client (that
+ * thread's room operations would wait for the listener). A listener may itself send.
  */
 public final class AgentClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
@@ -956,6 +959,11 @@ public final class AgentClient implements AutoCloseable {
     if (h.joined()) {
       join(h.roomId());
       rememberDirectRoom(h.roomId());
+      try {
+        replenish(); // the add that brought this Welcome consumed one of our KeyPackages
+      } catch (RelayException e) {
+        log.debug("replenish: {}", e.toString());
+      }
     }
     if (h.removedMe()) {
       engine.forget(h.roomId());
