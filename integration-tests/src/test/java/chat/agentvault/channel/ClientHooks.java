@@ -17,4 +17,9 @@ public final class ClientHooks {
   public static chat.agentvault.transport.RelaySocket socket(AgentClient client) {
     return client.socket();
   }
+
+  /** The room's MLS epoch in the client's engine; -1 without a group. */
+  public static long epoch(AgentClient client, String roomId) {
+    return client.engineEpoch(roomId);
+  }
 }

@@ -105,7 +105,7 @@ class AgentClientIT {
     owner.client().close();
   }
 
-  /** Sticky routing persisted across a restart; {@code options} plaintext now, encrypted once the MLS engine lands. */
+  /** Sticky routing persisted across a restart, in a plaintext or an encrypted (MLS) room. */
   void stickyRouting(RoomOptions mode) throws Exception {
     Agents.Handle owner = Agents.owner(relay, root);
     Agents.Handle agent = Agents.agent(relay, root, owner, "analyst");
@@ -142,7 +142,6 @@ class AgentClientIT {
   }
 
   @Test
-  @org.junit.jupiter.api.Disabled("needs MlsRoomEngine: then the default RoomEngineFactory makes encrypted rooms available")
   void stickyRoutingPersistsAcrossRestartInEncryptedRooms() throws Exception {
     stickyRouting(RoomOptions.encrypted());
   }

@@ -62,7 +62,10 @@ import org.slf4j.LoggerFactory;
  * then the relay gets a (batched) acknowledgement. A crash at any point neither loses a message
  * nor dispatches it twice (except a crash between a listener's return and the inbox update).
  *
- * <p>Thread-safe. Listeners run on the inbound thread: keep them short or hand work off.
+ * <p>Thread-safe. Listeners run on the inbound thread, one message at a time, under the client's
+ * room lock (so that a catch-up from another thread cannot dispatch out of order): keep them short
+ * or hand work off, and do not make a listener wait for another thread that uses this client (that
+ * thread's room operations would wait for the listener). A listener may itself send.
  */
 public final class AgentClient implements AutoCloseable {
   private static final Logger log = LoggerFactory.getLogger(AgentClient.class);
@@ -79,6 +82,14 @@ public final class AgentClient implements AutoCloseable {
   static final int KEY_PACKAGE_LOW = 10;
   static final int KEY_PACKAGE_BATCH = 20;
   static final int SEND_TRIES = 3;
+  /** Seal-and-post attempts of a room message when the relay answers 409 (then catch-up, seal again). */
+  static final int SEAL_TRIES = 5;
+  /** Name of the relay room behind a two-party conversation between agents (sendDirect). */
+  static final String DIRECT_ROOM_NAME = "av.direct";
+  /** How long the first {@code sendDirect} to an agent waits for it to join the two-party room. */
+  static final Duration DIRECT_JOIN_WAIT = Duration.ofSeconds(10);
+  /** Recently processed relay ids (catch-up and the inbound thread share the pipeline). */
+  static final int RECENT = 8192;
   /** Our device number in ratchet peer addresses: one session per peer identity. */
   static final int PEER_DEVICE = 1;
 
@@ -98,7 +109,11 @@ public final class AgentClient implements AutoCloseable {
   private final Map<String, DeviceInfo> devices = new ConcurrentHashMap<>();
   private final Map<String, String> conversations = new ConcurrentHashMap<>();
   private final Map<String, Boolean> roomEncrypted = new ConcurrentHashMap<>();
+  private final java.util.Set<String> joinedDirectRooms = ConcurrentHashMap.newKeySet();
   private final Object cryptoLock = new Object();
+  /** Relay ids processed lately and the ones in progress (under engineLock). */
+  private final java.util.Set<Long> recent = new java.util.LinkedHashSet<>();
+  private final java.util.Set<Long> inProgress = new java.util.HashSet<>();
   private final Object engineLock = new Object();
   private final Object lifecycle = new Object();
   private final RoomTelemetry telemetry = RoomTelemetry.create();
@@ -232,7 +247,9 @@ public final class AgentClient implements AutoCloseable {
     session = login(http);
     state(ClientState.CONNECTING);
     delivery = new RelayDeliveryService(session);
-    engine = engineFactory.open(keys.identity(), enrollment.deviceId(), keys.fileStore("mls-groups"), delivery);
+    engine = engineFactory.open(keys.identity(), enrollment.deviceId(),
+        new RoomEngineFactory.Stores(keys.fileStore("mls-groups"), keys.fileStore("mls-keypackages")), delivery,
+        this::catchUp);
     replenish();
     joinInvitedPlaintextRooms();
     socket = RelaySocket.builder(session, new InboundHandler()).pollInterval(pollInterval).build();
@@ -400,18 +417,17 @@ public final class AgentClient implements AutoCloseable {
     requireOnline();
     Envelope env = envelope(text, options);
     ObjectNode body = RelayHttp.object().put("room_id", roomId).put("message_type", options.messageType());
+    SendResult r;
     if (isEncrypted(roomId)) {
-      RoomEngine.Sealed sealed;
-      synchronized (engineLock) {
-        sealed = engine.seal(roomId, env.encode());
-      }
-      body.put("content_type", MLS_CONTENT_TYPE).put("epoch", sealed.epoch()).put("payload", RelayHttp.b64(sealed.payload()));
-    } else if (options.data().isEmpty() && options.parentSpanId().isEmpty()) {
-      body.put("content_type", PLAIN_CONTENT_TYPE).put("payload", RelayHttp.b64(text.getBytes(StandardCharsets.UTF_8)));
+      r = sendSealed(roomId, body, env, options);
     } else {
-      body.put("content_type", ENVELOPE_CONTENT_TYPE).put("payload", RelayHttp.b64(env.encode()));
+      if (options.data().isEmpty() && options.parentSpanId().isEmpty()) {
+        body.put("content_type", PLAIN_CONTENT_TYPE).put("payload", RelayHttp.b64(text.getBytes(StandardCharsets.UTF_8)));
+      } else {
+        body.put("content_type", ENVELOPE_CONTENT_TYPE).put("payload", RelayHttp.b64(env.encode()));
+      }
+      r = post(body, options, env.spanId(), false);
     }
-    SendResult r = post(body, options, env.spanId());
     if (r.stored()) {
       telemetry.record("message", roomId, Map.of("sender", enrollment.deviceId(), "message_type", options.messageType()));
       if (options.updateStickyRoom()) {
@@ -427,8 +443,12 @@ public final class AgentClient implements AutoCloseable {
 
   /**
    * Sends to one device over X3DH + the Double Ratchet in a relay direct conversation: to an owner
-   * device, or to any device this device already has a session with. To another agent with no
-   * session, when the MLS engine is available, it uses an MLS two-party room instead.
+   * device, or to any device this device already has a session with. From an agent to another
+   * agent with no session it uses an MLS two-party room (an encrypted relay room named {@value
+   * #DIRECT_ROOM_NAME} of the two), created on first use: the relay delivers room messages to joined
+   * members only, so the first send waits up to {@link #DIRECT_JOIN_WAIT} for the peer to process
+   * its Welcome and join; if it does not (offline), nothing is sent and the result says so
+   * ({@code stored() == false}); a later call sends once it joined.
    */
   public SendResult sendDirect(String deviceId, String text, SendOptions options) {
     Objects.requireNonNull(text, "text");
@@ -436,8 +456,14 @@ public final class AgentClient implements AutoCloseable {
     requireOnline();
     DeviceInfo peer = device(Owner.uuid(deviceId));
     PeerAddress addr = address(peer);
-    if (engineFactory.available() && "agent".equals(peer.role()) && !sessions.hasSession(addr)) {
-      return sendToRoom(twoPartyRoom(peer.deviceId()), text, options);
+    if (engineFactory.available() && "agent".equals(enrollment.role()) && "agent".equals(peer.role())
+        && !sessions.hasSession(addr)) {
+      String room = twoPartyRoom(peer.deviceId());
+      if (!peerJoined(room, peer.deviceId())) {
+        return new SendResult(false, -1, false, options.clientMessageId().orElseGet(() -> UUID.randomUUID().toString()),
+            room, null, newSpanId(), "the peer has not joined the two-party room yet (offline?)");
+      }
+      return sendToRoom(room, text, options);
     }
     Envelope env = envelope(text, options);
     String conversation = conversation(peer.deviceId());
@@ -454,17 +480,82 @@ public final class AgentClient implements AutoCloseable {
     ObjectNode body = RelayHttp.object().put("conversation_id", conversation)
         .put("message_type", options.messageType()).put("content_type", RATCHET_CONTENT_TYPE)
         .put("payload", RelayHttp.b64(payload));
-    return post(body, options, env.spanId());
+    return post(body, options, env.spanId(), false);
   }
 
+  /**
+   * Seals for the room's current epoch and posts; when the relay answers 409 (the room moved to
+   * another epoch: a commit this device has not processed yet) it catches up through the inbound
+   * pipeline and seals again, at most {@link #SEAL_TRIES} times, under one client_message_id.
+   */
+  private SendResult sendSealed(String roomId, ObjectNode body, Envelope env, SendOptions options) {
+    SendOptions fixed = options.clientMessageId().isPresent() ? options
+        : options.withClientMessageId(UUID.randomUUID().toString());
+    byte[] plain = env.encode();
+    EpochConflict last = null;
+    for (int i = 0; i < SEAL_TRIES; i++) {
+      synchronized (engineLock) {
+        RoomEngine.Sealed sealed = engine.seal(roomId, plain);
+        body.put("content_type", MLS_CONTENT_TYPE).put("epoch", sealed.epoch())
+            .put("payload", RelayHttp.b64(sealed.payload()));
+        try {
+          return post(body, fixed, env.spanId(), true);
+        } catch (EpochConflict e) {
+          last = e;
+          log.debug("room {}: sealed for epoch {}, the relay is at {}: catching up", roomId, sealed.epoch(), e.current);
+          catchUp();
+        }
+      }
+    }
+    return new SendResult(false, -1, false, fixed.clientMessageId().orElseThrow(), roomId, null, env.spanId(),
+        last.getMessage());
+  }
+
+  /** The relay refused an application message sealed for another epoch than the room's. */
+  private static final class EpochConflict extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    final long current;
+
+    EpochConflict(long current) {
+      super("epoch conflict: the room is at epoch " + current, null, false, false);
+      this.current = current;
+    }
+  }
+
+  /** Whether {@code peer} joined the two-party room (waits up to {@link #DIRECT_JOIN_WAIT}). */
+  private boolean peerJoined(String roomId, String peer) {
+    if (joinedDirectRooms.contains(roomId)) {
+      return true;
+    }
+    long deadline = System.nanoTime() + DIRECT_JOIN_WAIT.toNanos();
+    while (true) {
+      for (JsonNode m : session.get("/api/v1/rooms/" + roomId).path("members")) {
+        if (m.path("device_id").asText().equals(peer) && "joined".equals(m.path("status").asText())) {
+          joinedDirectRooms.add(roomId);
+          return true;
+        }
+      }
+      if (System.nanoTime() > deadline) {
+        return false;
+      }
+      sleepQuietly(100);
+    }
+  }
+
+  /** The room of the two-party conversation with {@code peer}: created on first use, or learned from its Welcome. */
   private String twoPartyRoom(String peer) {
     EncryptedFileStore files = keys.fileStore("client");
     String name = "direct-" + peer;
     Optional<byte[]> known = files.get(name);
     if (known.isPresent()) {
-      return new String(known.get(), StandardCharsets.UTF_8);
+      String roomId = new String(known.get(), StandardCharsets.UTF_8);
+      synchronized (engineLock) {
+        if (engine.hasGroup(roomId) && engine.epoch(roomId) >= 0) {
+          return roomId;
+        }
+      }
     }
-    Room r = createRoom("direct", RoomOptions.encrypted().members(peer));
+    Room r = createRoom(DIRECT_ROOM_NAME, RoomOptions.encrypted().members(peer));
     files.put(name, r.roomId().getBytes(StandardCharsets.UTF_8));
     return r.roomId();
   }
@@ -478,8 +569,12 @@ public final class AgentClient implements AutoCloseable {
     return HexFormat.of().formatHex(Csprng.randomBytes(8));
   }
 
-  /** Posts with retries under one client_message_id; the result says whether the relay stored it. */
-  private SendResult post(ObjectNode body, SendOptions options, String spanId) {
+  /**
+   * Posts with retries under one client_message_id; the result says whether the relay stored it.
+   *
+   * @throws EpochConflict when {@code epochConflicts} and the relay answered 409 with its current epoch
+   */
+  private SendResult post(ObjectNode body, SendOptions options, String spanId, boolean epochConflicts) {
     String clientId = options.clientMessageId().orElseGet(() -> UUID.randomUUID().toString());
     body.put("client_message_id", clientId);
     String room = body.hasNonNull("room_id") ? body.get("room_id").asText() : null;
@@ -492,6 +587,9 @@ public final class AgentClient implements AutoCloseable {
             conv, spanId, null);
       } catch (RelayException e) {
         last = e;
+        if (epochConflicts && e.status() == 409 && e.currentEpoch().isPresent()) {
+          throw new EpochConflict(e.currentEpoch().getAsLong());
+        }
         if (!e.isRetriable()) {
           break;
         }
@@ -663,8 +761,66 @@ public final class AgentClient implements AutoCloseable {
     }
   }
 
-  /** The pipeline of docs/channel.md "Crash safety" for one message (on the inbound thread). */
+  /**
+   * The pipeline of docs/channel.md "Crash safety" for one message: on the inbound thread, or on
+   * the thread of an engine operation that catches up ({@link #catchUp}). One message at a time
+   * (under the engine lock); an id being processed or recently processed is skipped.
+   */
   void process(WireMessage m) {
+    synchronized (engineLock) {
+      long id = m.messageId();
+      if (recent.contains(id) || !inProgress.add(id)) {
+        return;
+      }
+      try {
+        processOnce(m);
+        recent.add(id);
+        if (recent.size() > RECENT) {
+          var it = recent.iterator();
+          it.next();
+          it.remove();
+        }
+      } finally {
+        inProgress.remove(id);
+      }
+    }
+  }
+
+  /**
+   * Processes what is pending at the relay now, on the calling thread, in relay order (the room
+   * engine's catch-up before it rebuilds a commit the relay refused with 409; a room send answered
+   * 409). Stops at the first message that cannot be processed now (it comes again).
+   */
+  void catchUp() {
+    if (crashed || socket == null || state == ClientState.CLOSED) {
+      return;
+    }
+    synchronized (engineLock) {
+      String after = "0";
+      for (int page = 0; page < 100; page++) {
+        JsonNode r = session.get("/api/v1/messages?after=" + after + "&limit=100");
+        for (JsonNode j : r.path("messages")) {
+          if (crashed) {
+            return;
+          }
+          try {
+            process(RelayHttp.message(j));
+          } catch (SimulatedCrash c) {
+            throw c;
+          } catch (RuntimeException e) {
+            log.warn("catch-up stopped at message {}: {}", j.path("message_id").asText(), e.toString());
+            return;
+          }
+        }
+        if (!r.path("has_more").asBoolean(false)) {
+          return;
+        }
+        after = r.path("next_cursor").asText(after);
+      }
+    }
+  }
+
+  private void processOnce(WireMessage m) {
     long id = m.messageId();
     Optional<Inbox.Entry> known = inbox.get(id);
     if (known.isPresent()) {
@@ -783,17 +939,63 @@ public final class AgentClient implements AutoCloseable {
       }
       engine.commitState();
       if (o instanceof RoomEngine.Outcome.Handshake h) {
-        if (h.joined()) {
-          join(h.roomId());
-        }
-        if (h.removedMe()) {
-          engine.forget(h.roomId());
-          routing.forgetRoom(h.roomId());
-        }
+        handshake(h);
       } else if (o instanceof RoomEngine.Outcome.Resynced r) {
         log.info("room {} resynced at epoch {}: {}", r.roomId(), r.newEpoch(), r.reason());
+        // the seed's span vocabulary has no resync: an external commit is a rekey of the room
+        telemetry.record("rekey", r.roomId(), Map.of("reason", "resync"));
+        // the group state is already written: the event goes through the inbox like a message
+        InboundMessage msg = resyncEvent(m, r);
+        inbox.put(m.messageId(), msg, false);
+        return msg;
+      } else if (o instanceof RoomEngine.Outcome.Ignored i) {
+        log.debug("message {} in room {}: {}", m.messageId(), m.roomId(), i.reason());
       }
       return null;
+    }
+  }
+
+  private void handshake(RoomEngine.Outcome.Handshake h) {
+    if (h.joined()) {
+      join(h.roomId());
+      rememberDirectRoom(h.roomId());
+      try {
+        replenish(); // the add that brought this Welcome consumed one of our KeyPackages
+      } catch (RelayException e) {
+        log.debug("replenish: {}", e.toString());
+      }
+    }
+    if (h.removedMe()) {
+      engine.forget(h.roomId());
+      routing.forgetRoom(h.roomId());
+    }
+  }
+
+  /** The {@link MessageType#RESYNC} event for listeners (docs/channel.md "Resync"). */
+  private InboundMessage resyncEvent(WireMessage m, RoomEngine.Outcome.Resynced r) {
+    return new InboundMessage(m.messageId(), r.roomId(), null, enrollment.deviceId(), enrollment.name(),
+        MessageType.RESYNC, r.reason(), Map.of("epoch", r.newEpoch(), "reason", r.reason()), newSpanId(), null,
+        m.createdAt(), true);
+  }
+
+  /** A two-party room another agent created for {@code sendDirect}: this device's direct room with it too. */
+  private void rememberDirectRoom(String roomId) {
+    try {
+      Room room = rememberRoom(session.get("/api/v1/rooms/" + roomId));
+      if (!DIRECT_ROOM_NAME.equals(room.name()) || room.members().size() != 2) {
+        return;
+      }
+      String me = enrollment.deviceId();
+      room.members().stream().map(Room.Member::deviceId).filter(d -> !d.equals(me)).findFirst().ifPresent(peer -> {
+        EncryptedFileStore files = keys.fileStore("client");
+        String name = "direct-" + peer;
+        if (files.get(name).isEmpty()) {
+          files.put(name, roomId.getBytes(StandardCharsets.UTF_8));
+        }
+        joinedDirectRooms.add(roomId); // the creator is joined from the start
+      });
+    } catch (RelayException e) {
+      log.debug("room {}: {}", roomId, e.toString());
     }
   }
 
@@ -805,6 +1007,8 @@ public final class AgentClient implements AutoCloseable {
       } catch (MessageRejectedException e) {
         return reject(m, "envelope");
       }
+    } else if (m.messageType().startsWith(MessageType.RESERVED_PREFIX)) {
+      return reject(m, "reserved message type");
     } else {
       env = new Envelope(m.messageType(), new String(m.payload(), StandardCharsets.UTF_8), null,
           m.clientMessageId() == null ? "" : m.clientMessageId(), null, device(m.senderDeviceId()).name(),
@@ -829,7 +1033,7 @@ public final class AgentClient implements AutoCloseable {
   }
 
   private void dispatch(InboundMessage msg) {
-    if (msg.roomId() != null) {
+    if (msg.roomId() != null && !MessageType.RESYNC.equals(msg.messageType())) {
       routing.roomMessage(msg.roomId());
       telemetry.record("message", msg.roomId(), Map.of("sender", msg.senderDeviceId(), "message_type", msg.messageType()));
     }
@@ -878,24 +1082,13 @@ public final class AgentClient implements AutoCloseable {
               engine.forget(roomId);
             }
             routing.forgetRoom(roomId);
-          } else if (isEncrypted(roomId) && me.equals(committer(roomId, actor, subject))) {
-            synchronized (engineLock) {
-              if (engine.hasGroup(roomId)) {
-                engine.remove(roomId, List.of(subject));
-              }
-            }
+          } else if (roomId != null) {
+            toEngine(m, roomId); // schedules the Remove + Commit (docs/channel.md "Relay events")
           }
         }
         case "rekey_requested" -> {
-          String reason = e.path("reason").asText("");
-          if (!"member_removed".equals(reason) && !"device_revoked".equals(reason) && isEncrypted(roomId)
-              && me.equals(committer(roomId, actor, null))) {
-            synchronized (engineLock) {
-              if (engine.hasGroup(roomId)) {
-                engine.rekey(roomId);
-              }
-            }
-            telemetry.record("rekey", roomId, Map.of("reason", reason));
+          if (roomId != null && toEngine(m, roomId)) {
+            telemetry.record("rekey", roomId, Map.of("reason", e.path("reason").asText("")));
           }
         }
         case "device_revoked" -> {
@@ -912,27 +1105,29 @@ public final class AgentClient implements AutoCloseable {
   }
 
   /**
-   * Who commits a change the relay announced: the actor when it is still a joined member (it
-   * commits its own change), else the joined member with the lowest device id. Racing commits are
-   * settled by the relay's one-commit-per-epoch rule (409).
+   * Gives a room event ({@code member_removed}, {@code rekey_requested}) to the engine, which
+   * schedules the commit and makes one attempt at {@code commitState()}: every member told tries
+   * once, the relay's one-commit-per-epoch rule lets one through, the others drop theirs once that
+   * commit moved their group on. True when the room has a group here.
    */
-  String committer(String roomId, String actor, String removed) {
-    JsonNode r = session.get("/api/v1/rooms/" + roomId);
-    List<String> joined = new ArrayList<>();
-    for (JsonNode m : r.path("members")) {
-      String d = m.path("device_id").asText();
-      if ("joined".equals(m.path("status").asText()) && !d.equals(removed)) {
-        joined.add(d);
+  private boolean toEngine(WireMessage m, String roomId) {
+    synchronized (engineLock) {
+      if (!engine.hasGroup(roomId)) {
+        return false;
       }
+      RoomEngine.Outcome o;
+      try {
+        o = engine.process(m);
+      } catch (RuntimeException ex) {
+        engine.rollbackState();
+        throw ex;
+      }
+      engine.commitState();
+      if (o instanceof RoomEngine.Outcome.Handshake h) {
+        handshake(h);
+      }
+      return true;
     }
-    return chooseCommitter(joined, actor);
-  }
-
-  static String chooseCommitter(List<String> joined, String actor) {
-    if (actor != null && joined.contains(actor)) {
-      return actor;
-    }
-    return joined.stream().min(String::compareTo).orElse(null);
   }
 
   // ================================================================== peers
@@ -994,6 +1189,13 @@ public final class AgentClient implements AutoCloseable {
     return socket;
   }
 
+  /** The room's epoch in the engine; -1 without a group (tests). */
+  long engineEpoch(String roomId) {
+    synchronized (engineLock) {
+      return engine.epoch(roomId);
+    }
+  }
+
   void crashAt(CrashPoint at) {
     this.crashAt = at;
   }
@@ -1037,7 +1239,7 @@ public final class AgentClient implements AutoCloseable {
     private KeyProtection keyProtection;
     private Duration pollInterval = Duration.ofSeconds(15);
     private Duration approvalPollInterval = Duration.ofSeconds(5);
-    private RoomEngineFactory engineFactory = RoomEngineFactory.UNAVAILABLE;
+    private RoomEngineFactory engineFactory = RoomEngineFactory.MLS;
     private String ownerDeviceId;
 
     private Builder() {}

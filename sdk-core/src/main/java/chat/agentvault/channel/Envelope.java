@@ -62,6 +62,9 @@ record Envelope(String type, String text, Map<String, Object> data, String spanI
       throw malformed("unsupported version");
     }
     String type = string(o, "type", true);
+    if (type.startsWith(MessageType.RESERVED_PREFIX)) {
+      throw malformed("reserved type"); // av.* are the SDK's own events, never a peer's
+    }
     String text = string(o, "text", false);
     Map<String, Object> data = null;
     if (o.has("data") && !o.get("data").isNull()) {

@@ -103,6 +103,8 @@ final class MlsRoomEngine implements RoomEngine {
   static final int MAX_COMMIT_ATTEMPTS = 5;
   static final int MAX_RESYNC_ATTEMPTS = 3;
   private static final String KP_PREFIX = "kp-";
+  /** Reasons of a {@code rekey_requested} that accompanies a {@code member_removed}. */
+  private static final Set<String> REMOVAL_REASONS = Set.of("member_removed", "device_revoked", "trust_tier");
   /** Domain-separation label of the endorsement signature (followed by 0x00). */
   static final String ENDORSEMENT_LABEL = "agentvault-mls-endorsement-v1";
   private static final int PROPOSAL_ADD = 1;
@@ -611,6 +613,16 @@ final class MlsRoomEngine implements RoomEngine {
         return new Outcome.Ignored("member_removed for a room without group");
       }
       case "rekey_requested" -> {
+        if (REMOVAL_REASONS.contains(e.path("reason").asText(""))) {
+          // sent with member_removed: the removal's commit is the rekey
+          return new Outcome.Ignored("rekey by the removal's commit");
+        }
+        String actor = m.senderDeviceId();
+        if (g != null && g.isActive() && actor != null && !actor.equals(selfId)
+            && !leavesOf(g, Set.of(actor)).isEmpty()) {
+          // an explicit rekey (POST /rooms/{id}/rekey) is committed by its requester, a member
+          return new Outcome.Ignored("rekey committed by its requester " + actor);
+        }
         if (g != null && g.isActive()) {
           rekeyDue.putIfAbsent(roomId, g.epoch());
           return new Outcome.Ignored("rekey scheduled");

@@ -2,7 +2,6 @@ package chat.agentvault.channel;
 
 import chat.agentvault.identity.Fingerprint;
 import chat.agentvault.identity.PublicIdentity;
-import chat.agentvault.ratchet.PreKeyBundle;
 import chat.agentvault.transport.RelayException;
 import chat.agentvault.transport.RelayHttp;
 import chat.agentvault.transport.RelaySession;
@@ -106,9 +105,10 @@ final class RelayDeliveryService implements DeliveryService {
   }
 
   /**
-   * The device's identity: learned ones first; else from its published prekey bundle (verified,
-   * and checked against the fingerprint the relay lists for the device). The relay's device
-   * object carries no public identity yet, so this consumes one one-time bundle when it has one.
+   * The device's identity: learned ones first; else the {@code public_identity} of the relay's
+   * device object ({@code GET /devices/{id}}), whose binding {@link PublicIdentity#parse} verifies
+   * and whose fingerprint must be the one the relay lists for the device (the one the owner
+   * approved). Nothing is consumed at the relay.
    */
   @Override
   public Optional<PublicIdentity> deviceIdentity(String deviceId) {
@@ -116,20 +116,36 @@ final class RelayDeliveryService implements DeliveryService {
     if (known != null) {
       return Optional.of(known);
     }
+    JsonNode d;
     try {
-      Fingerprint fp = Fingerprint.parse(session.get("/api/v1/devices/" + deviceId).path("fingerprint").asText());
-      PreKeyBundle b = PreKeyBundle.parse(Base64.getDecoder().decode(
-          session.get("/api/v1/devices/" + deviceId + "/prekey-bundle").path("bundle").asText()));
-      if (!b.identity().fingerprint().equals(fp)) {
-        return Optional.empty();
-      }
-      identities.put(deviceId, b.identity());
-      return Optional.of(b.identity());
+      d = session.get("/api/v1/devices/" + deviceId);
     } catch (RelayException e) {
       if (e.status() == 404) {
         return Optional.empty();
       }
       throw e;
+    }
+    return fromDevice(d).map(id -> {
+      identities.put(deviceId, id);
+      return id;
+    });
+  }
+
+  /**
+   * The identity a device object carries, when it parses, its binding verifies and its fingerprint
+   * is the device's listed one; else empty.
+   */
+  static Optional<PublicIdentity> fromDevice(JsonNode device) {
+    String encoded = device.path("public_identity").asText("");
+    if (encoded.isEmpty()) {
+      return Optional.empty();
+    }
+    try {
+      PublicIdentity id = PublicIdentity.parse(Base64.getDecoder().decode(encoded));
+      Fingerprint listed = Fingerprint.parse(device.path("fingerprint").asText());
+      return id.fingerprint().equals(listed) ? Optional.of(id) : Optional.empty();
+    } catch (RuntimeException e) { // bad base64, a bad binding, a fingerprint that does not parse
+      return Optional.empty();
     }
   }
 }

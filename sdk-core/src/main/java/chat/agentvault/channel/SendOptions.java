@@ -51,6 +51,18 @@ public final class SendOptions {
     return Optional.ofNullable(clientMessageId);
   }
 
+  /** A copy with {@code id} as the idempotency key (retries of one send under one key). */
+  SendOptions withClientMessageId(String id) {
+    Builder b = builder().messageType(messageType).updateStickyRoom(updateStickyRoom).clientMessageId(id);
+    if (parentSpanId != null) {
+      b.parentSpanId(parentSpanId);
+    }
+    if (data != null) {
+      b.data(data);
+    }
+    return b.build();
+  }
+
   @Override
   public String toString() {
     return "SendOptions[type=" + messageType + ", parentSpanId=" + parentSpanId + ", sticky=" + updateStickyRoom

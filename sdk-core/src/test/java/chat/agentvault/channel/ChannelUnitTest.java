@@ -116,11 +116,35 @@ class ChannelUnitTest {
   }
 
   @Test
-  void theCommitterIsTheActorIfStillJoinedElseTheLowestDeviceId() {
-    assertThat(AgentClient.chooseCommitter(List.of("c", "a", "b"), "b")).isEqualTo("b");
-    assertThat(AgentClient.chooseCommitter(List.of("c", "a", "b"), "z")).isEqualTo("a");
-    assertThat(AgentClient.chooseCommitter(List.of("c", "a", "b"), null)).isEqualTo("a");
-    assertThat(AgentClient.chooseCommitter(List.of(), "z")).isNull();
+  void avTypesAreReservedForTheSdksOwnEvents() {
+    assertThat(MessageType.RESYNC).isEqualTo("av.resync");
+    assertThatThrownBy(() -> SendOptions.builder().messageType(MessageType.RESYNC))
+        .isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> MessageType.check("av.anything")).isInstanceOf(IllegalArgumentException.class);
+    // a peer's envelope claiming one is refused
+    byte[] forged = new Envelope(MessageType.TEXT, "x", null, "0011223344556677", null, "peer", java.time.Instant.EPOCH)
+        .encode();
+    byte[] spoof = new String(forged, java.nio.charset.StandardCharsets.UTF_8)
+        .replace("\"type\":\"text\"", "\"type\":\"av.resync\"").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+    assertThatThrownBy(() -> Envelope.decode(spoof)).isInstanceOf(chat.agentvault.MessageRejectedException.class);
+  }
+
+  @Test
+  void aDeviceIdentityIsTakenFromTheDeviceObjectOnlyWhenItMatchesTheListedFingerprint() {
+    chat.agentvault.identity.DeviceIdentity id = chat.agentvault.identity.DeviceIdentity.generate();
+    chat.agentvault.identity.DeviceIdentity other = chat.agentvault.identity.DeviceIdentity.generate();
+    String pub = java.util.Base64.getEncoder().encodeToString(id.publicIdentity().encode());
+    com.fasterxml.jackson.databind.node.ObjectNode d = Envelope.MAPPER.createObjectNode()
+        .put("public_identity", pub).put("fingerprint", id.fingerprint().full());
+    assertThat(RelayDeliveryService.fromDevice(d)).contains(id.publicIdentity());
+    d.put("fingerprint", other.fingerprint().full()); // a relay that swapped the identity
+    assertThat(RelayDeliveryService.fromDevice(d)).isEmpty();
+    byte[] bad = id.publicIdentity().encode();
+    bad[bad.length - 1] ^= 1; // broken binding signature
+    d.put("fingerprint", id.fingerprint().full()).put("public_identity", java.util.Base64.getEncoder().encodeToString(bad));
+    assertThat(RelayDeliveryService.fromDevice(d)).isEmpty();
+    d.remove("public_identity");
+    assertThat(RelayDeliveryService.fromDevice(d)).isEmpty();
   }
 
   @Test

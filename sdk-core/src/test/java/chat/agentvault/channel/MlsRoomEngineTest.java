@@ -447,6 +447,26 @@ class MlsRoomEngineTest {
     assertThat(b.drainTexts()).containsExactly("a: without c");
   }
 
+  @Test
+  void anExplicitRekeyIsCommittedByItsRequesterAloneAndARemovalsRekeyByTheRemoval() {
+    roomOfThree();
+    // a asked the relay for a rekey: b and c are told, a commits it
+    relay.event(ROOM, a.id, b.id, "rekey_requested", a.id, "manual");
+    relay.event(ROOM, a.id, c.id, "rekey_requested", a.id, "manual");
+    assertThat(b.drain()).singleElement().isInstanceOf(Outcome.Ignored.class);
+    assertThat(c.drain()).singleElement().isInstanceOf(Outcome.Ignored.class);
+    assertThat(relay.rooms.get(ROOM).epoch).isEqualTo(1); // nobody but the requester commits
+    a.engine.rekey(ROOM);
+    b.drain();
+    c.drain();
+    assertThat(relay.rooms.get(ROOM).epoch).isEqualTo(2);
+    assertThat(relay.conflicts).isZero();
+    // the rekey_requested that comes with a removal is answered by the removal's commit alone
+    relay.event(ROOM, "owner", b.id, "rekey_requested", c.id, "device_revoked");
+    assertThat(b.drain()).singleElement().isInstanceOf(Outcome.Ignored.class);
+    assertThat(relay.rooms.get(ROOM).epoch).isEqualTo(2);
+  }
+
   // ---------------------------------------------------------------- helpers
 
   private List<String> leaves(Agent agent) {
@@ -607,9 +627,14 @@ class MlsRoomEngineTest {
     }
 
     void event(String roomId, String recipient, String event, String deviceId) {
-      String json = "{\"event\":\"" + event + "\",\"room_id\":\"" + roomId + "\",\"device_id\":\"" + deviceId + "\"}";
+      event(roomId, "owner", recipient, event, deviceId, null);
+    }
+
+    void event(String roomId, String sender, String recipient, String event, String deviceId, String reason) {
+      String json = "{\"event\":\"" + event + "\",\"room_id\":\"" + roomId + "\",\"device_id\":\"" + deviceId + "\""
+          + (reason == null ? "" : ",\"reason\":\"" + reason + "\"") + "}";
       queues.computeIfAbsent(recipient, k -> new ArrayDeque<>())
-          .add(new WireMessage(nextId++, "owner", roomId, null, "event", "application/vnd.agentvault.event+json",
+          .add(new WireMessage(nextId++, sender, roomId, null, "event", "application/vnd.agentvault.event+json",
               null, null, json.getBytes(StandardCharsets.UTF_8), Instant.now()));
     }
 

@@ -103,7 +103,8 @@ class AgentRunnerRelayTest {
     assertThat(reviewer.next().text()).isEqualTo("Send the reviewer a private note, then read the room back.");
     InboundMessage note = reviewer.next();
     assertThat(note.text()).isEqualTo("Private note: please review release 1.2.");
-    assertThat(note.roomId()).isNull();
+    // agent to agent without a ratchet session: a two-party MLS room (docs/channel.md), not Project Alpha
+    assertThat(note.roomId()).isNotNull().isNotEqualTo(room.roomId());
     assertThat(note.encrypted()).isTrue();
     assertThat(note.senderDeviceId()).isEqualTo(analyst.id());
     InboundMessage roomAnswer = reviewer.next();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.identity.DeviceIdentity;
+import chat.agentvault.identity.PublicIdentity;
 import chat.agentvault.ratchet.Sessions;
 import chat.agentvault.relay.fanout.Fanout;
 import chat.agentvault.relay.http.JsonBody;
@@ -247,7 +248,12 @@ class DeviceLifecycleTest {
     assertThat(peer.body().path("fingerprint").asText()).isEqualTo(b.identity().fingerprint().full());
     assertThat(peer.body().has("webhook_url")).isFalse();
     assertThat(fieldNames(peer.body())).containsExactlyInAnyOrder("device_id", "name", "role", "state", "fingerprint",
-        "trust_tier", "hub_address", "created_at");
+        "public_identity", "trust_tier", "hub_address", "created_at");
+    // the public identity (PublicIdentity.encode(), base64) whose fingerprint is the one listed
+    PublicIdentity listed = PublicIdentity.parse(
+        java.util.Base64.getDecoder().decode(peer.body().path("public_identity").asText()));
+    assertThat(listed.fingerprint()).isEqualTo(b.identity().fingerprint());
+    assertThat(listed.encode()).isEqualTo(b.identity().publicIdentity().encode());
     assertThat(http.get("/api/v1/devices/" + UUID.randomUUID(), token).status()).isEqualTo(404);
     assertThat(http.get("/api/v1/devices/nope", token).status()).isEqualTo(400);
 

@@ -34,7 +34,7 @@ import java.util.UUID;
  */
 public final class DeviceRoutes {
   private static final String COLUMNS =
-      "id, name, role, state, fingerprint, trust_tier, hub_address, created_at, webhook_url";
+      "id, name, role, state, fingerprint, public_identity, trust_tier, hub_address, created_at, webhook_url";
 
   private final RelayContext rc;
 
@@ -314,6 +314,7 @@ public final class DeviceRoutes {
         .put("role", rs.getString("role"))
         .put("state", rs.getString("state"))
         .put("fingerprint", rs.getString("fingerprint"))
+        .put("public_identity", java.util.Base64.getEncoder().encodeToString(rs.getBytes("public_identity")))
         .put("trust_tier", rs.getInt("trust_tier"));
     d.put("hub_address", rs.getString("hub_address"));
     d.put("created_at", rs.getTimestamp("created_at").toInstant().toString());

@@ -2,6 +2,7 @@ package chat.agentvault.relay.ws;
 
 import chat.agentvault.relay.RelayContext;
 import chat.agentvault.relay.auth.Authenticator;
+import chat.agentvault.relay.auth.DeviceStates;
 import chat.agentvault.relay.auth.Principal;
 import chat.agentvault.relay.fanout.Fanout;
 import chat.agentvault.relay.http.ApiException;
@@ -148,7 +149,30 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     byDevice.computeIfAbsent(p.device(), d -> ConcurrentHashMap.newKeySet()).add(c);
     long delayMs = exp * 1000 - rc.clock().millis();
     c.expiry = TIMERS.schedule(() -> c.close(4001, "token expired"), Math.max(0, delayMs), TimeUnit.MILLISECONDS);
-    BACKLOG.execute(() -> sendBacklog(c));
+    BACKLOG.execute(() -> {
+      if (stillUsable(c)) {
+        sendBacklog(c);
+      }
+    });
+  }
+
+  /**
+   * The device's state again, now that the connection is registered: a suspension or revocation
+   * committed between the upgrade's check and the registration found no socket to close
+   * ({@link #disconnect}), so it is caught here (4003 with the same detail as over HTTP).
+   */
+  private boolean stillUsable(Connection c) {
+    try {
+      String state = authn.currentState(c.principal);
+      DeviceStates.requireUsable(state == null ? "UNKNOWN" : state);
+      return true;
+    } catch (ApiException e) {
+      c.close(4003, e.detail());
+      return false;
+    } catch (SQLException | RuntimeException e) {
+      LOG.debug("websocket state check failed: {}", e.toString());
+      return true; // the backlog query meets the same database; the next HTTP request checks again
+    }
   }
 
   private void onClose(WsCloseContext ctx) {
