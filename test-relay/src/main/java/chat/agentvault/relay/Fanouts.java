@@ -2,6 +2,7 @@ package chat.agentvault.relay;
 
 import chat.agentvault.relay.fanout.Fanout;
 import chat.agentvault.relay.fanout.LocalFanout;
+import chat.agentvault.relay.fanout.RedisFanout;
 
 /** Picks the fan-out: local, or through Redis when a Redis URL is configured. */
 final class Fanouts {
@@ -9,7 +10,7 @@ final class Fanouts {
 
   static Fanout create(RelayConfig config) {
     if (config.redisUrl().isPresent()) {
-      throw new IllegalStateException("Redis fan-out is not built yet");
+      return new RedisFanout(config.redisUrl().get());
     }
     return new LocalFanout();
   }

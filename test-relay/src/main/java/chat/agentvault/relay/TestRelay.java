@@ -16,6 +16,7 @@ import chat.agentvault.relay.keys.KeyRoutes;
 import chat.agentvault.relay.message.MessageRoutes;
 import chat.agentvault.relay.message.MessageService;
 import chat.agentvault.relay.room.RoomRoutes;
+import chat.agentvault.relay.ws.WebSocketEndpoint;
 import io.javalin.Javalin;
 import io.javalin.http.HttpResponseException;
 import java.io.IOException;
@@ -188,6 +189,8 @@ public final class TestRelay implements AutoCloseable {
       r.get("/health", ctx -> Responses.json(ctx, 200, JsonBody.object()
           .put("status", "ok").put("version", VERSION)));
       AuthRoutes.register(r, rc);
+      WebSocketEndpoint ws = WebSocketEndpoint.register(r, rc, authn);
+      cfg.events.serverStopping(ws::closeAll); // 1001 to every socket before Jetty stops
       for (var feature : FEATURES) {
         feature.accept(r, rc);
       }

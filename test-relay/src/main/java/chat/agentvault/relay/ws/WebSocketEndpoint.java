@@ -1,0 +1,403 @@
+package chat.agentvault.relay.ws;
+
+import chat.agentvault.relay.RelayContext;
+import chat.agentvault.relay.auth.Authenticator;
+import chat.agentvault.relay.auth.Principal;
+import chat.agentvault.relay.fanout.Fanout;
+import chat.agentvault.relay.http.ApiException;
+import chat.agentvault.relay.http.JsonBody;
+import chat.agentvault.relay.message.MessageApi;
+import chat.agentvault.relay.message.MessageService;
+import chat.agentvault.relay.message.Store;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.websocket.WsCloseContext;
+import io.javalin.websocket.WsConnectContext;
+import io.javalin.websocket.WsErrorContext;
+import io.javalin.websocket.WsMessageContext;
+import java.io.IOException;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code /ws} (docs/protocol.md, "WebSocket"): authenticated at the upgrade with the same chain as
+ * HTTP ({@link Authenticator#authenticate}); then the device's pending deliveries in id order, then
+ * live frames from the fan-out; client frames {@code send}, {@code ack}, {@code ping}.
+ *
+ * <p>Close codes: 1009 for a frame above {@code maxFrameBytes} (Jetty, configured on the servlet
+ * factory), 4000 after {@value #MAX_BAD_FRAMES} malformed frames in a row (a single bad frame only
+ * gets an error frame), 4001 when the token expires (scheduled at its {@code exp}), 4003 and the
+ * like when the fan-out says so ({@link Fanout#disconnect}), 1013 for a consumer too slow to keep up,
+ * 1001 when the relay stops.
+ */
+public final class WebSocketEndpoint implements Fanout.Listener {
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketEndpoint.class);
+
+  static final int MAX_BAD_FRAMES = 10;
+  static final int BACKLOG_PAGE = 500;
+  /** How long backlog ids are kept to drop late duplicates among live frames. */
+  static final long FORGET_BACKLOG_MS = 30_000;
+
+  private static final Set<String> ACK_FIELDS = Set.of("message_ids");
+  private static final String PONG = "{\"type\":\"pong\"}";
+  private static final String PRINCIPAL = "agentvault.ws.principal";
+  private static final String EXPIRES = "agentvault.ws.exp";
+
+  private static final ScheduledThreadPoolExecutor TIMERS = timers();
+  private static final ExecutorService BACKLOG = backlogPool();
+
+  private final RelayContext rc;
+  private final Authenticator authn;
+  private final Map<UUID, Set<Connection>> byDevice = new ConcurrentHashMap<>();
+  private final Map<String, Connection> bySession = new ConcurrentHashMap<>();
+  private final long maxQueuedChars;
+
+  private WebSocketEndpoint(RelayContext rc, Authenticator authn) {
+    this.rc = rc;
+    this.authn = authn;
+    this.maxQueuedChars = Math.max(8L << 20, 4L * rc.config().maxFrameBytes());
+  }
+
+  /** Declares {@code /ws} and makes it the fan-out's listener; call {@link #closeAll} when the server stops. */
+  public static WebSocketEndpoint register(RoutesConfig r, RelayContext rc, Authenticator authn) {
+    WebSocketEndpoint e = new WebSocketEndpoint(rc, authn);
+    rc.fanout().listen(e);
+    r.wsBeforeUpgrade("/ws", e::beforeUpgrade);
+    r.ws("/ws", ws -> {
+      ws.onConnect(e::onConnect);
+      ws.onMessage(e::onMessage);
+      ws.onClose(e::onClose);
+      ws.onError(e::onError);
+    });
+    return e;
+  }
+
+  /** Closes every open socket with 1001 (relay shutting down) and waits up to a second for them to go. */
+  public void closeAll() {
+    for (Connection c : bySession.values()) {
+      c.close(1001, "relay shutting down");
+    }
+    long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
+    while (!bySession.isEmpty() && System.nanoTime() < end) {
+      try {
+        Thread.sleep(10);
+      } catch (InterruptedException x) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  // ---- upgrade and connection life cycle
+
+  private void beforeUpgrade(Context ctx) throws SQLException {
+    String token = null;
+    String h = ctx.header("Authorization");
+    if (h != null && h.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      token = h.substring(7).trim();
+    } else if (ctx.queryParam("token") != null) {
+      token = ctx.queryParam("token");
+    }
+    if (token == null || token.isEmpty()) {
+      throw ApiException.unauthorized("missing bearer token");
+    }
+    Principal p = authn.authenticate(token); // 401 / 403 / 429 as over HTTP, before any upgrade
+    ctx.attribute(PRINCIPAL, p);
+    ctx.attribute(EXPIRES, expiry(token));
+  }
+
+  /** The {@code exp} of a token {@link Authenticator#authenticate} has just verified. */
+  private static long expiry(String token) {
+    int a = token.indexOf('.');
+    int b = token.indexOf('.', a + 1);
+    try {
+      JsonNode claims = JsonBody.MAPPER.readTree(Base64.getUrlDecoder().decode(token.substring(a + 1, b)));
+      return claims.path("exp").asLong();
+    } catch (IOException | RuntimeException e) {
+      throw ApiException.unauthorized("invalid token");
+    }
+  }
+
+  private void onConnect(WsConnectContext ctx) {
+    Principal p = ctx.attribute(PRINCIPAL);
+    Long exp = ctx.attribute(EXPIRES);
+    if (p == null || exp == null) { // cannot happen: the before-upgrade handler refused
+      ctx.closeSession(4001, "token invalid");
+      return;
+    }
+    Connection c = new Connection(ctx.session, p, exp, maxQueuedChars, 100_000);
+    bySession.put(ctx.sessionId(), c);
+    byDevice.computeIfAbsent(p.device(), d -> ConcurrentHashMap.newKeySet()).add(c);
+    long delayMs = exp * 1000 - rc.clock().millis();
+    c.expiry = TIMERS.schedule(() -> c.close(4001, "token expired"), Math.max(0, delayMs), TimeUnit.MILLISECONDS);
+    BACKLOG.execute(() -> sendBacklog(c));
+  }
+
+  private void onClose(WsCloseContext ctx) {
+    Connection c = bySession.remove(ctx.sessionId());
+    if (c != null) {
+      c.closedByPeer();
+      byDevice.computeIfPresent(c.principal.device(), (d, set) -> {
+        set.remove(c);
+        return set.isEmpty() ? null : set;
+      });
+    }
+  }
+
+  private void onError(WsErrorContext ctx) {
+    Throwable e = ctx.error();
+    LOG.debug("websocket error on {}: {}", ctx.sessionId(), e == null ? "?" : e.toString());
+  }
+
+  // ---- backlog
+
+  private void sendBacklog(Connection c) {
+    long after = 0;
+    try {
+      while (!c.closed()) {
+        List<Store.Stored> page = pending(c.principal, after);
+        for (Store.Stored s : page) {
+          awaitRoom(c);
+          if (c.closed()) {
+            return;
+          }
+          c.backlog(s.id(), s.frame());
+          after = s.id();
+        }
+        if (page.size() < BACKLOG_PAGE) {
+          break;
+        }
+      }
+      c.backlogDone();
+      TIMERS.schedule(c::forgetBacklog, FORGET_BACKLOG_MS, TimeUnit.MILLISECONDS);
+    } catch (SQLException e) {
+      LOG.warn("backlog of {} failed: {}", c.principal.device(), e.toString());
+      c.close(1011, "database unavailable");
+    } catch (RuntimeException e) {
+      LOG.error("backlog of {} failed", c.principal.device(), e);
+      c.close(1011, "internal error");
+    }
+  }
+
+  /** Backpressure for the backlog: wait while half the socket's write budget is queued. */
+  private static void awaitRoom(Connection c) {
+    while (!c.closed() && c.queuedChars() > c.maxQueuedChars() / 2) {
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /** This device's pending deliveries after {@code after}, in id order (the one read path, as GET /messages). */
+  private List<Store.Stored> pending(Principal p, long after) throws SQLException {
+    return rc.db().inTenant(p.tenant(), c -> Store.pending(c, p.tenant(), p.device(), after, BACKLOG_PAGE));
+  }
+
+  // ---- fan-out listener
+
+  @Override
+  public void frame(UUID tenant, Collection<UUID> devices, String frame) {
+    long id = -2; // parsed lazily: only when some recipient is connected here
+    for (UUID d : devices) {
+      Set<Connection> set = byDevice.get(d);
+      if (set == null) {
+        continue;
+      }
+      for (Connection c : set) {
+        if (!c.principal.tenant().equals(tenant)) {
+          continue;
+        }
+        if (id == -2) {
+          id = messageId(frame);
+        }
+        c.live(id, frame);
+      }
+    }
+  }
+
+  @Override
+  public void disconnect(UUID tenant, UUID device, int code, String reason) {
+    Set<Connection> set = byDevice.get(device);
+    if (set != null) {
+      for (Connection c : set) {
+        if (c.principal.tenant().equals(tenant)) {
+          c.close(code, reason);
+        }
+      }
+    }
+  }
+
+  /**
+   * The message id of a {@code {"type":"message","message":{"message_id":N,...}}} frame, or -1.
+   * Store.Stored#frame writes message_id first; a frame of another shape is parsed fully.
+   */
+  static long messageId(String frame) {
+    String prefix = "{\"type\":\"message\",\"message\":{\"message_id\":";
+    if (frame.startsWith(prefix)) {
+      long v = 0;
+      int i = prefix.length();
+      int start = i;
+      while (i < frame.length() && Character.isDigit(frame.charAt(i)) && i - start < 18) {
+        v = v * 10 + (frame.charAt(i++) - '0');
+      }
+      if (i > start && i < frame.length() && (frame.charAt(i) == ',' || frame.charAt(i) == '}')) {
+        return v;
+      }
+    }
+    try {
+      JsonNode n = JsonBody.MAPPER.readTree(frame);
+      JsonNode id = n.path("message").path("message_id");
+      return "message".equals(n.path("type").asText()) && id.canConvertToLong() ? id.asLong() : -1;
+    } catch (IOException e) {
+      return -1;
+    }
+  }
+
+  // ---- client frames
+
+  private void onMessage(WsMessageContext ctx) {
+    Connection c = bySession.get(ctx.sessionId());
+    if (c == null || c.closed()) {
+      return;
+    }
+    if (rc.clock().instant().getEpochSecond() >= c.expiresAtEpochSecond) {
+      c.close(4001, "token expired");
+      return;
+    }
+    String clientMessageId = null;
+    try {
+      JsonNode n;
+      try {
+        n = JsonBody.MAPPER.readTree(ctx.message());
+      } catch (IOException e) {
+        throw ApiException.badRequest("malformed JSON");
+      }
+      if (n == null || !n.isObject()) {
+        throw ApiException.badRequest("expected a JSON object");
+      }
+      JsonNode type = n.get("type");
+      if (type == null || !type.isTextual()) {
+        throw ApiException.badRequest("missing field: type");
+      }
+      ObjectNode rest = ((ObjectNode) n).deepCopy();
+      rest.remove("type");
+      switch (type.textValue()) {
+        case "ping" -> {
+          JsonBody.of(rest, Set.of());
+          c.send(PONG);
+        }
+        case "send" -> {
+          JsonNode cmid = rest.get("client_message_id");
+          clientMessageId = cmid != null && cmid.isTextual() && cmid.textValue().length() <= 200 ? cmid.textValue() : null;
+          JsonBody body = JsonBody.of(rest, MessageService.SEND_FIELDS);
+          ObjectNode answer = api().submit(c.principal, body);
+          ObjectNode sent = JsonBody.object().put("type", "sent");
+          sent.put("client_message_id", clientMessageId);
+          sent.set("message_id", answer.get("message_id"));
+          sent.set("duplicate", answer.get("duplicate"));
+          c.send(sent.toString());
+        }
+        case "ack" -> {
+          List<Long> ids = MessageService.messageIds(JsonBody.of(rest, ACK_FIELDS));
+          int n2 = api().ack(c.principal, ids);
+          c.send(JsonBody.object().put("type", "acked").put("acknowledged", n2).toString());
+        }
+        default -> throw ApiException.badRequest("unknown frame type");
+      }
+      c.consecutiveBadFrames = 0;
+    } catch (ApiException e) {
+      if (e.status() == 400 && ++c.consecutiveBadFrames >= MAX_BAD_FRAMES) {
+        c.close(4000, "malformed frames");
+        return;
+      }
+      if (e.status() != 400) {
+        c.consecutiveBadFrames = 0;
+      }
+      c.send(error(e, clientMessageId));
+    } catch (RuntimeException e) {
+      Throwable cause = e instanceof MessageService.UncheckedSql ? e.getCause() : null;
+      if (cause instanceof SQLException sql) {
+        LOG.error("database error on a websocket frame: {} (SQLState {})", sql.getMessage(), sql.getSQLState());
+        c.send(error(503, "database unavailable", clientMessageId));
+      } else {
+        LOG.error("internal error on a websocket frame", e);
+        c.send(error(500, "internal error", clientMessageId));
+      }
+    }
+  }
+
+  private MessageApi api() {
+    MessageApi api = rc.messages();
+    if (api == null) {
+      throw new ApiException(503, "messaging unavailable");
+    }
+    return api;
+  }
+
+  /** {@code {"type":"error","status","detail",...extra fields (current_epoch),"client_message_id"?}}. */
+  static String error(ApiException x, String clientMessageId) {
+    ObjectNode e = JsonBody.object().put("type", "error").put("status", x.status());
+    e.setAll(x.body());
+    if (clientMessageId != null) {
+      e.put("client_message_id", clientMessageId);
+    }
+    return e.toString();
+  }
+
+  static String error(int status, String detail, String clientMessageId) {
+    ObjectNode e = JsonBody.object().put("type", "error").put("status", status).put("detail", detail);
+    if (clientMessageId != null) {
+      e.put("client_message_id", clientMessageId);
+    }
+    return e.toString();
+  }
+
+  /** Open sockets on this instance (for tests and metrics). */
+  public int openConnections() {
+    return bySession.size();
+  }
+
+  // ---- threads
+
+  private static ScheduledThreadPoolExecutor timers() {
+    ScheduledThreadPoolExecutor t = new ScheduledThreadPoolExecutor(1, daemon("ws-timer"));
+    t.setRemoveOnCancelPolicy(true);
+    return t;
+  }
+
+  private static ExecutorService backlogPool() {
+    ThreadPoolExecutor p = new ThreadPoolExecutor(4, 4, 30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
+        daemon("ws-backlog"));
+    p.allowCoreThreadTimeOut(true);
+    return p;
+  }
+
+  private static java.util.concurrent.ThreadFactory daemon(String name) {
+    AtomicInteger n = new AtomicInteger();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + n.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+}

@@ -1,0 +1,58 @@
+package chat.agentvault.relay;
+
+import chat.agentvault.relay.message.Store;
+import java.nio.charset.StandardCharsets;
+import java.sql.PreparedStatement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.UUID;
+
+/** Rooms and messages inserted directly (no room or message API needed): for WebSocket tests. */
+final class RealtimeFixtures {
+  private RealtimeFixtures() {}
+
+  /** A plaintext room created by {@code members[0]}, everybody joined. */
+  static UUID room(TestRelay relay, UUID tenant, List<Fixtures.Device> members) throws Exception {
+    UUID room = UUID.randomUUID();
+    relay.database().asAdmin(tenant, c -> {
+      try (PreparedStatement p = c.prepareStatement(
+          "insert into rooms (tenant_id, id, name, mode, created_by) values (?, ?, ?, 'plaintext', ?)")) {
+        p.setObject(1, tenant);
+        p.setObject(2, room);
+        p.setString(3, "room-" + room.toString().substring(0, 8));
+        p.setObject(4, members.get(0).id());
+        p.executeUpdate();
+      }
+      try (PreparedStatement p = c.prepareStatement(
+          "insert into room_members (tenant_id, room_id, device_id, role, status, joined_at)"
+              + " values (?, ?, ?, ?, 'joined', now())")) {
+        boolean first = true;
+        for (Fixtures.Device d : members) {
+          p.setObject(1, tenant);
+          p.setObject(2, room);
+          p.setObject(3, d.id());
+          p.setString(4, first ? "owner" : "member");
+          p.addBatch();
+          first = false;
+        }
+        p.executeBatch();
+      }
+      return null;
+    });
+    return room;
+  }
+
+  /** Stores a message from {@code sender} to {@code recipients} and publishes it, as MessageService does. */
+  static Store.Stored message(TestRelay relay, Fixtures.Device sender, UUID room, List<Fixtures.Device> recipients,
+      String text) throws Exception {
+    List<UUID> to = new ArrayList<>();
+    for (Fixtures.Device d : recipients) {
+      to.add(d.id());
+    }
+    Store.Stored s = relay.database().inTenant(sender.tenant(), c -> Store.insert(c, sender.tenant(), sender.id(),
+        room, null, "application", "text/plain", "c-" + UUID.randomUUID(), null,
+        text.getBytes(StandardCharsets.UTF_8), to));
+    Store.publish(relay.context().fanout(), List.of(s));
+    return s;
+  }
+}
