@@ -170,16 +170,9 @@ public final class Demo {
       List<Member> everyone = List.of(owner, planner, analyst, reviewer);
 
       // ---------------------------------------------------------------- the room
-      boolean encrypted = true;
-      Room alpha;
       String[] ids = agents.stream().map(Member::id).toArray(String[]::new);
-      try {
-        alpha = ownerClient.createRoom(ROOM, RoomOptions.encrypted().members(ids));
-      } catch (UnsupportedOperationException e) {
-        encrypted = false; // this build has no MLS room engine yet
-        out.println("!! " + e.getMessage() + ": falling back to a PLAINTEXT room; the checks below will fail");
-        alpha = ownerClient.createRoom(ROOM, RoomOptions.plaintext().members(ids));
-      }
+      Room alpha = ownerClient.createRoom(ROOM, RoomOptions.encrypted().members(ids));
+      boolean encrypted = alpha.encrypted();
       String roomId = alpha.roomId();
       for (Member a : agents) {
         await(a.name() + " joins " + ROOM, () -> joined(ownerClient, roomId, a.id()));
@@ -367,9 +360,11 @@ public final class Demo {
     left.add(by.toString());
     List<String> right = new ArrayList<>();
     right.add("row " + s.id() + ": " + s.messageType() + ", " + s.contentType());
-    right.add("epoch " + (s.epoch() == null ? "-" : s.epoch()) + ", " + s.size() + " bytes of payload:");
-    right.add(hex(s.payload(), 0, 16));
-    right.add(hex(s.payload(), 16, 32) + (s.size() > 32 ? " …" : ""));
+    right.add("epoch " + (s.epoch() == null ? "-" : s.epoch()) + ", " + s.size() + " bytes of payload; its last 32:");
+    // the first bytes are the MLS header and the group id (the room id, public); show the ciphertext's end
+    int from = Math.max(0, s.size() - 32);
+    right.add("… " + hex(s.payload(), from, from + 16));
+    right.add("  " + hex(s.payload(), from + 16, s.size()));
     out.printf("%-" + LEFT + "s │%n", "");
     for (int i = 0; i < Math.max(left.size(), right.size()); i++) {
       out.printf("%-" + LEFT + "s │ %s%n", i < left.size() ? left.get(i) : "", i < right.size() ? right.get(i) : "");
