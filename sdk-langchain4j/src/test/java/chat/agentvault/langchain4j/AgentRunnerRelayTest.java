@@ -56,7 +56,7 @@ class AgentRunnerRelayTest {
     TestAgents.start(owner, analyst);
     TestAgents.start(owner, reviewer);
 
-    Room room = owner.client().createRoom("Project Alpha", RoomOptions.plaintext().members(analyst.id(), reviewer.id()));
+    Room room = owner.client().createRoom("Project Alpha", RoomOptions.encrypted().members(analyst.id(), reviewer.id()));
     TestAgents.awaitJoined(owner, room.roomId(), analyst.id());
     TestAgents.awaitJoined(owner, room.roomId(), reviewer.id());
 
@@ -71,6 +71,7 @@ class AgentRunnerRelayTest {
     assertThat(posted).as("the reviewer receives the post; model saw: %s; analyst got %s", model.requests, analyst.inbox()).isNotNull();
     assertThat(posted.text()).isEqualTo("The build is green.");
     assertThat(posted.roomId()).isEqualTo(room.roomId());
+    assertThat(posted.encrypted()).as("the room is an MLS group").isTrue();
     assertThat(posted.senderDeviceId()).isEqualTo(analyst.id());
     assertThat(posted.senderName()).isEqualTo("analyst");
 

@@ -157,15 +157,12 @@ class AgentVaultSpringBootTest {
 
     // the owner compares the fingerprint (the health detail) and approves
     owner.owner().approve(deviceId, (String) pending.getDetails().get("fingerprint"));
-    // logged in: ONLINE over the relay's WebSocket, or OFFLINE (polling GET /messages) where the
-    // relay has no /ws endpoint, as test-relay on this branch (the WebSocket endpoint comes with
-    // the realtime work); messages arrive either way
-    await("logged in", () -> app.state() == ClientState.ONLINE || app.state() == ClientState.OFFLINE);
-    ClientState loggedIn = app.state();
-    assertThat(health.health().getStatus()).isEqualTo(loggedIn == ClientState.ONLINE ? Status.UP : Status.DOWN);
+    // logged in: ONLINE over the relay's WebSocket, health UP
+    await("online", () -> app.state() == ClientState.ONLINE);
+    assertThat(health.health().getStatus()).isEqualTo(Status.UP);
     assertThat(received.states).containsSubsequence(ClientState.ENROLLING, ClientState.PENDING_APPROVAL,
         ClientState.CONNECTING);
-    assertThat(received.states).containsAnyOf(ClientState.ONLINE, ClientState.OFFLINE);
+    assertThat(received.states).contains(ClientState.ONLINE);
 
     owner.sendDirect(deviceId, "hello spring");
     InboundMessage text = poll(received.texts);
