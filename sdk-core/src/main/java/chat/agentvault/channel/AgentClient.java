@@ -100,6 +100,7 @@ public final class AgentClient implements AutoCloseable {
   private final KeyProtection protection;
   private final Duration pollInterval;
   private final Duration approvalPollInterval;
+  private final Duration startTimeout;
   private final RoomEngineFactory engineFactory;
   private final String configuredOwner;
   private final Clock clock = Clock.systemUTC();
@@ -116,6 +117,10 @@ public final class AgentClient implements AutoCloseable {
   private final java.util.Set<Long> inProgress = new java.util.HashSet<>();
   private final Object engineLock = new Object();
   private final Object lifecycle = new Object();
+  /** Counted down by {@link #close()}: ends a wait of {@link #start()} at once. */
+  private final java.util.concurrent.CountDownLatch closedSignal = new java.util.concurrent.CountDownLatch(1);
+  /** Resources already closed (close() and a start() that lost the race with it both release). */
+  private final java.util.Set<Object> released = java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
   private final RoomTelemetry telemetry = RoomTelemetry.create();
 
   private volatile ClientState state = ClientState.CREATED;
@@ -146,6 +151,7 @@ public final class AgentClient implements AutoCloseable {
     this.protection = b.keyProtection;
     this.pollInterval = b.pollInterval;
     this.approvalPollInterval = b.approvalPollInterval;
+    this.startTimeout = b.startTimeout;
     this.engineFactory = b.engineFactory;
     this.configuredOwner = b.ownerDeviceId;
   }
@@ -156,14 +162,24 @@ public final class AgentClient implements AutoCloseable {
 
   // ================================================================== listeners and state
 
-  /** Adds a listener of decrypted inbound messages (called on the inbound thread, in order). */
-  public void onMessage(Consumer<InboundMessage> listener) {
-    messageListeners.add(Objects.requireNonNull(listener, "listener"));
+  /**
+   * Adds a listener of decrypted inbound messages (called on the inbound thread, in order).
+   * Closing the returned subscription removes it.
+   */
+  public Subscription onMessage(Consumer<InboundMessage> listener) {
+    return subscribe(messageListeners, listener);
   }
 
-  /** Adds a listener of {@link ClientState} changes. */
-  public void onStateChange(Consumer<ClientState> listener) {
-    stateListeners.add(Objects.requireNonNull(listener, "listener"));
+  /** Adds a listener of {@link ClientState} changes. Closing the returned subscription removes it. */
+  public Subscription onStateChange(Consumer<ClientState> listener) {
+    return subscribe(stateListeners, listener);
+  }
+
+  private static <T> Subscription subscribe(List<Consumer<T>> listeners, Consumer<T> listener) {
+    Objects.requireNonNull(listener, "listener");
+    Consumer<T> entry = listener::accept; // a distinct object: the same listener added twice is two entries
+    listeners.add(entry);
+    return () -> listeners.remove(entry);
   }
 
   public ClientState state() {
@@ -210,10 +226,14 @@ public final class AgentClient implements AutoCloseable {
 
   /**
    * Loads or creates the identity, enrolls with the invite on first run, waits for the owner's
-   * approval (polling the login), logs in, publishes prekeys and KeyPackages when low, and
-   * connects. Blocks until logged in.
+   * approval (polling the login; also while the device is suspended), logs in, publishes prekeys
+   * and KeyPackages when low, and connects. Blocks until logged in, or until {@link
+   * Builder#startTimeout} passed (none by default: it waits as long as approval takes).
    *
    * @throws RelayException when the relay refuses (an invalid invite: 400; a revoked device: 403)
+   * @throws StartTimeoutException when not logged in within {@link Builder#startTimeout}; close the client
+   * @throws ClientClosedException when {@link #close()} was called meanwhile (it returns at once,
+   *     opens no socket and leaves no thread)
    * @throws IllegalStateException without an invite on first run, or when started twice
    */
   public void start() {
@@ -222,12 +242,26 @@ public final class AgentClient implements AutoCloseable {
         throw new IllegalStateException("start() in state " + state);
       }
     }
+    long deadline = startTimeout == null ? Long.MAX_VALUE : System.nanoTime() + startTimeout.toNanos();
+    try {
+      startUntil(deadline);
+    } catch (RuntimeException e) {
+      if (state != ClientState.CLOSED) {
+        throw e;
+      }
+      release(); // what this start opened after close() released
+      throw e instanceof ClientClosedException ? e : new ClientClosedException("closed during start()", e);
+    }
+  }
+
+  private void startUntil(long deadline) {
     RelayHttp http = RelayHttp.create(relayUrl);
     boolean exists = Files.exists(dataDir.resolve("keystore.header"));
     if (!exists) {
       state(ClientState.ENROLLING);
     }
     keys = exists ? DeviceKeyStore.open(dataDir, protection) : DeviceKeyStore.create(dataDir, protection);
+    checkNotClosed();
     EncryptedFileStore clientFiles = keys.fileStore("client");
     inbox = new Inbox(keys.fileStore("inbox"));
     routing = RoutingContext.load(clientFiles);
@@ -244,17 +278,33 @@ public final class AgentClient implements AutoCloseable {
     if (configuredOwner != null) {
       routing.ownerDevice(configuredOwner);
     }
-    session = login(http);
+    checkNotClosed();
+    session = login(http, deadline);
     state(ClientState.CONNECTING);
+    checkNotClosed();
     delivery = new RelayDeliveryService(session);
     engine = engineFactory.open(keys.identity(), enrollment.deviceId(),
         new RoomEngineFactory.Stores(keys.fileStore("mls-groups"), keys.fileStore("mls-keypackages")), delivery,
         this::catchUp);
     replenish();
     joinInvitedPlaintextRooms();
-    socket = RelaySocket.builder(session, new InboundHandler()).pollInterval(pollInterval).build();
+    RelaySocket s;
+    synchronized (lifecycle) {
+      // close() sets CLOSED under this lock and then closes the socket it finds: either it finds
+      // this one, or this start sees CLOSED and opens nothing
+      checkNotClosed();
+      s = RelaySocket.builder(session, new InboundHandler()).pollInterval(pollInterval).build();
+      socket = s;
+    }
     state(ClientState.OFFLINE);
-    socket.start();
+    s.start();
+    checkNotClosed();
+  }
+
+  private void checkNotClosed() {
+    if (state == ClientState.CLOSED) {
+      throw new ClientClosedException("closed during start()", null);
+    }
   }
 
   private void openSessions() {
@@ -308,7 +358,11 @@ public final class AgentClient implements AutoCloseable {
         agentName);
   }
 
-  private RelaySession login(RelayHttp http) {
+  /**
+   * Logs in; while the relay answers 403 pending approval or suspended (or a retriable error) it
+   * tries again every {@code approvalPollInterval} until {@code deadline} (System.nanoTime).
+   */
+  private RelaySession login(RelayHttp http, long deadline) {
     DeviceIdentity id = keys.identity();
     while (true) {
       try {
@@ -320,17 +374,19 @@ public final class AgentClient implements AutoCloseable {
           state(ClientState.REVOKED);
           throw e;
         } else if (e.status() == 403 && e.detail().contains("suspended")) {
-          state(ClientState.SUSPENDED);
-          throw e;
+          state(ClientState.SUSPENDED); // the owner may resume it: wait as for approval
         } else if (!e.isRetriable()) {
           throw e;
         }
       }
-      if (state == ClientState.CLOSED) {
-        throw new IllegalStateException("closed while waiting for approval");
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new StartTimeoutException(startTimeout, state);
       }
       try {
-        Thread.sleep(approvalPollInterval.toMillis());
+        if (closedSignal.await(Math.min(approvalPollInterval.toNanos(), left), java.util.concurrent.TimeUnit.NANOSECONDS)) {
+          throw new ClientClosedException("closed while waiting for approval", null);
+        }
       } catch (InterruptedException ie) {
         Thread.currentThread().interrupt();
         throw new IllegalStateException("interrupted while waiting for approval", ie);
@@ -1200,27 +1256,42 @@ public final class AgentClient implements AutoCloseable {
     this.crashAt = at;
   }
 
-  /** Closes the socket and wipes the keys held in memory. Idempotent. */
+  /**
+   * Closes the socket and wipes the keys held in memory. Idempotent. A {@link #start()} in
+   * progress ends promptly with {@link ClientClosedException} and opens nothing.
+   */
   @Override
   public void close() {
     state(ClientState.CLOSED);
     synchronized (lifecycle) {
       state = ClientState.CLOSED;
     }
-    if (socket != null) {
-      if (!crashed) {
-        socket.flush(Duration.ofSeconds(2));
+    closedSignal.countDown();
+    release();
+  }
+
+  /** Closes what is open and was not closed yet (close(), and a start() that lost the race with it). */
+  private void release() {
+    synchronized (released) {
+      RelaySocket s = socket;
+      if (s != null && released.add(s)) {
+        if (!crashed) {
+          s.flush(Duration.ofSeconds(2));
+        }
+        s.close();
       }
-      socket.close();
-    }
-    if (engine != null) {
-      engine.close();
-    }
-    if (sessions != null) {
-      sessions.close();
-    }
-    if (keys != null) {
-      keys.close();
+      RoomEngine e = engine;
+      if (e != null && released.add(e)) {
+        e.close();
+      }
+      Sessions ss = sessions;
+      if (ss != null && released.add(ss)) {
+        ss.close();
+      }
+      DeviceKeyStore k = keys;
+      if (k != null && released.add(k)) {
+        k.close();
+      }
     }
   }
 
@@ -1239,6 +1310,7 @@ public final class AgentClient implements AutoCloseable {
     private KeyProtection keyProtection;
     private Duration pollInterval = Duration.ofSeconds(15);
     private Duration approvalPollInterval = Duration.ofSeconds(5);
+    private Duration startTimeout;
     private RoomEngineFactory engineFactory = RoomEngineFactory.MLS;
     private String ownerDeviceId;
 
@@ -1286,6 +1358,16 @@ public final class AgentClient implements AutoCloseable {
     /** How often to retry the login while waiting for approval (default 5 s). */
     public Builder approvalPollInterval(Duration d) {
       this.approvalPollInterval = positive(d, "approvalPollInterval");
+      return this;
+    }
+
+    /**
+     * How long {@link AgentClient#start()} may wait for the login (approval pending, device
+     * suspended, relay unreachable) before it throws {@link StartTimeoutException}. Default: none,
+     * start() waits until approved (or closed).
+     */
+    public Builder startTimeout(Duration d) {
+      this.startTimeout = positive(d, "startTimeout");
       return this;
     }
 

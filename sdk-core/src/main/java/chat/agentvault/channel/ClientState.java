@@ -14,7 +14,11 @@ public enum ClientState {
   ONLINE,
   /** Logged in; the socket is down (reconnecting, polling meanwhile). */
   OFFLINE,
-  /** The owner suspended this device; it may be resumed. */
+  /**
+   * The owner suspended this device; the client keeps trying to log in (with backoff) and goes
+   * {@link #ONLINE} or {@link #OFFLINE} again once the owner resumed it, then receives what was
+   * sent meanwhile, in order.
+   */
   SUSPENDED,
   /** The owner revoked this device: final. */
   REVOKED,

@@ -51,7 +51,11 @@ public final class RelaySocket implements AutoCloseable {
     /** The socket went up or down (polling runs while it is down). */
     default void onConnectivity(boolean connected) {}
 
-    /** The relay refused this device (close 4003, or 403 on a request): revoked or suspended. */
+    /**
+     * The relay refused this device (close 4003, or 403 on a request): revoked (final: the socket
+     * stops) or suspended (the socket keeps trying to log in with its backoff; once the owner
+     * resumed the device, {@link #onConnectivity} reports it again and the backlog follows).
+     */
     default void onRefused(int status, String detail) {}
 
     /** These ids were acknowledged by the relay (they will never come again). */
@@ -74,6 +78,8 @@ public final class RelaySocket implements AutoCloseable {
   private ScheduledFuture<?> reconnect; // under lock
   private volatile boolean closed;
   private volatile boolean refused;
+  /** Refused as suspended: reconnects (new logins) go on with the backoff until resumed. */
+  private volatile boolean suspended;
   private volatile boolean cut;
   private volatile long lastPollNanos;
   private final LongSupplier nanoTime;
@@ -101,6 +107,9 @@ public final class RelaySocket implements AutoCloseable {
 
   /** Connects, catches up by one poll pass, and starts the timer. */
   public void start() {
+    if (closed) {
+      return;
+    }
     lastPollNanos = nanoTime.getAsLong();
     inbound.execute(this::pollPass);
     connect();
@@ -170,7 +179,9 @@ public final class RelaySocket implements AutoCloseable {
     } catch (RelayException e) {
       if (e.status() == 403) {
         refuse(403, e.detail());
-        return;
+        if (!suspended) {
+          return;
+        }
       }
       lost(null);
       return;
@@ -178,6 +189,9 @@ public final class RelaySocket implements AutoCloseable {
     Request req = new Request.Builder().url(session.http().webSocketUrl())
         .header("Authorization", "Bearer " + token).build();
     synchronized (lock) {
+      if (closed) { // close() ran during the login: open nothing
+        return;
+      }
       if (socket != null) {
         socket.cancel();
       }
@@ -200,6 +214,10 @@ public final class RelaySocket implements AutoCloseable {
         }
         connected = true;
         attempt = 0;
+      }
+      if (suspended) {
+        suspended = false;
+        log.info("relay accepts this device again (resumed)");
       }
       log.debug("relay socket open");
       handler.onConnectivity(true);
@@ -271,7 +289,7 @@ public final class RelaySocket implements AutoCloseable {
       was = connected;
       connected = false;
     }
-    if (was) {
+    if (was && !suspended) { // a suspension was reported by onRefused, not as OFFLINE
       handler.onConnectivity(false);
     }
     lost(ws);
@@ -301,9 +319,25 @@ public final class RelaySocket implements AutoCloseable {
     if (refused) {
       return;
     }
-    refused = true;
+    if (detail != null && detail.contains("suspended")) {
+      if (suspended) {
+        return;
+      }
+      suspended = true; // before down(): no OFFLINE after SUSPENDED
+    } else {
+      refused = true;
+    }
     log.info("relay refused this device: {} {}", status, detail);
-    inbound.execute(() -> handler.onRefused(status, detail));
+    handler.onRefused(status, detail); // at once: a resume (onOpen) must not be overtaken by it
+  }
+
+  /** A request went through while suspended (a poll pass): the device was resumed. */
+  private void accepted() {
+    if (suspended) {
+      suspended = false;
+      log.info("relay accepts this device again (resumed)");
+      handler.onConnectivity(isConnected());
+    }
   }
 
   // ------------------------------------------------------------------ timer, polling, acks
@@ -354,6 +388,7 @@ public final class RelaySocket implements AutoCloseable {
     try {
       for (int page = 0; page < 1000; page++) {
         JsonNode r = session.get("/api/v1/messages?after=" + after + "&limit=100");
+        accepted();
         for (JsonNode m : r.path("messages")) {
           deliver(RelayHttp.message(m));
         }

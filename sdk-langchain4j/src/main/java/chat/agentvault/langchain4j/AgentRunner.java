@@ -83,6 +83,7 @@ public final class AgentRunner implements AutoCloseable {
   private final Assistant assistant;
   private final ChatMemoryStore memory;
   private final ExecutorService turns;
+  private final chat.agentvault.channel.Subscription subscription;
   private volatile boolean closed;
 
   private AgentRunner(Builder b) {
@@ -107,7 +108,7 @@ public final class AgentRunner implements AutoCloseable {
       t.setDaemon(true);
       return t;
     });
-    client.onMessage(this::enqueue);
+    this.subscription = client.onMessage(this::enqueue);
   }
 
   public static Builder builder() {
@@ -197,9 +198,13 @@ public final class AgentRunner implements AutoCloseable {
     return sb.toString();
   }
 
-  /** Stops taking turns; waits up to {@code timeout} for the current one. Does not close the client. */
+  /**
+   * Stops taking turns (unregisters its message listener from the client); waits up to {@code
+   * timeout} for the current one. Does not close the client.
+   */
   public void close(Duration timeout) {
     closed = true;
+    subscription.close();
     turns.shutdown();
     try {
       if (!turns.awaitTermination(timeout.toMillis(), TimeUnit.MILLISECONDS)) {

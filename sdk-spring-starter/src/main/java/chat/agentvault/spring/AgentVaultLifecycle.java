@@ -27,8 +27,8 @@ import org.springframework.context.SmartLifecycle;
  * the acknowledgement: a listener that throws is logged and the message is still acknowledged
  * (as for any {@link AgentClient#onMessage} listener). Keep listeners short or hand work off.
  *
- * <p>Stop closes the client; a start still waiting for approval ends at its next login attempt
- * ({@code agentvault.approval-poll-interval}), and stop waits up to 5 s for it. Runs in the last phase: started
+ * <p>Stop closes the client; a start still waiting for approval ends at once ({@code
+ * ClientClosedException}, logged at debug), and stop waits up to 5 s for it. Runs in the last phase: started
  * after, and stopped before, the other lifecycle beans such as a web server.
  */
 public final class AgentVaultLifecycle implements SmartLifecycle {
@@ -137,8 +137,7 @@ public final class AgentVaultLifecycle implements SmartLifecycle {
     client.close();
     if (t != null && t.isAlive()) {
       // Not interrupted: the start may be writing the key store, and an interrupt closes a file
-      // channel mid-write. A wait for approval notices the close at its next poll
-      // (agentvault.approval-poll-interval).
+      // channel mid-write. A wait for approval ends at once on close() (ClientClosedException).
       try {
         t.join(STOP_WAIT.toMillis());
       } catch (InterruptedException e) {
