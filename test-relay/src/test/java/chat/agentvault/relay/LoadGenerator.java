@@ -279,6 +279,14 @@ public final class LoadGenerator {
   /** Row counters of deliveries since the relay started: how many updates were HOT. */
   private void tableStats() throws Exception {
     Thread.sleep(1200); // backends report their counters at most once a second
+    try {
+      tableStats0();
+    } catch (java.sql.SQLException e) {
+      System.out.println("  (table statistics unavailable: " + e.getMessage() + ")");
+    }
+  }
+
+  private void tableStats0() throws java.sql.SQLException {
     relay.database().asAdmin(null, c -> {
       try (var rs = c.createStatement().executeQuery("select n_tup_ins, n_tup_upd, n_tup_hot_upd,"
           + " pg_relation_size('deliveries') / 8192 from pg_stat_user_tables where relname = 'deliveries'")) {
@@ -286,6 +294,19 @@ public final class LoadGenerator {
           System.out.printf("  deliveries table so far: %,d inserted, %,d updated (%,d HOT), %,d pages%n",
               rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
         }
+      }
+      // the one read path (Store.pending) for some device: which index it uses
+      try (var rs = c.createStatement().executeQuery("explain select m.id from deliveries d join messages m"
+          + " on m.id = d.message_id where d.recipient_device_id = (select recipient_device_id from deliveries"
+          + " limit 1) and d.status = 'pending' and d.message_id > 0 order by d.message_id limit 100")) {
+        StringBuilder plan = new StringBuilder("  pending-read plan:");
+        while (rs.next()) {
+          String l = rs.getString(1).trim();
+          if (l.contains("Scan")) {
+            plan.append(" | ").append(l.replaceAll("\\s+\\(cost=.*", ""));
+          }
+        }
+        System.out.println(plan);
       }
       return null;
     });
