@@ -33,9 +33,11 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Options: {@code --scenarios 10x50,100x5} (members x rooms), {@code --senders 1} per room,
  * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 5},
  * {@code --payload 1024}, {@code --ack-batch 50} ids or {@code --ack-ms 1000} since the last ack,
- * {@code --pool 16} (database connections), {@code --clients 2} (JDK
- * HttpClients, each with its own selector thread), {@code --fanout-only RATE} (no database: RATE
- * messages/s straight into the fan-out, no acks; measures the WebSocket layer alone).
+ * {@code --pool 16} (database connections), {@code --client nio} ({@link NioWebSocketClient}: one
+ * selector thread for every socket, frames parsed as bytes) or {@code jdk} ({@code
+ * java.net.http.WebSocket}), {@code --clients 2} (JDK HttpClients, each with its own selector
+ * thread), {@code --fanout-only RATE} (no database: RATE messages/s straight into the fan-out, no
+ * acks; measures the WebSocket layer alone).
  */
 public final class LoadGenerator {
   private static final String PREFIX = "{\"type\":\"message\",\"message\":{\"message_id\":";
@@ -43,6 +45,7 @@ public final class LoadGenerator {
   private final TestRelay relay;
   private final Map<String, String> o;
   private final List<HttpClient> clients = new ArrayList<>();
+  private final NioWebSocketClient nio;
   private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(r -> {
     Thread t = new Thread(r, "load-timer");
     t.setDaemon(true);
@@ -60,8 +63,17 @@ public final class LoadGenerator {
   private LoadGenerator(TestRelay relay, Map<String, String> o) {
     this.relay = relay;
     this.o = o;
-    for (int i = 0; i < num("clients", 2); i++) {
-      clients.add(HttpClient.newHttpClient());
+    if (o.getOrDefault("client", "nio").equals("nio")) {
+      try {
+        nio = new NioWebSocketClient();
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    } else {
+      nio = null;
+      for (int i = 0; i < num("clients", 2); i++) {
+        clients.add(HttpClient.newHttpClient());
+      }
     }
   }
 
@@ -188,16 +200,21 @@ public final class LoadGenerator {
         String token = relay.context().jwt().issue(new Principal(tenant, d.id(), "agent")).token();
         Member mem = new Member(room, d.id(), m < sendersPerRoom, o.containsKey("fanout-only") ? Integer.MAX_VALUE : ackBatch,
             payloadBytes, window);
-        mem.connect(clients.get(all.size() % clients.size()), relay.webSocketUrl(), token);
+        if (nio != null) {
+          mem.connect(nio, relay.webSocketUrl(), token);
+        } else {
+          mem.connect(clients.get(all.size() % clients.size()), relay.webSocketUrl(), token);
+        }
         all.add(mem);
         if (mem.sender) {
           senders.add(mem);
         }
       }
     }
-    System.out.printf("%nscenario: %d rooms x %d members (%d sockets), %d sender(s)/room, window %d, payload %d B,"
-        + " ack batch %d or %d ms, %d s measured after %d s warm-up%n", rooms, members, all.size(), sendersPerRoom,
-        window, payloadBytes, ackBatch, num("ack-ms", 1000), seconds, warmup);
+    System.out.printf("%nscenario: %d rooms x %d members (%d sockets, %s client), %d sender(s)/room, window %d,"
+        + " payload %d B, ack batch %d or %d ms, %d s measured after %d s warm-up%n", rooms, members, all.size(),
+        nio != null ? "NIO" : "JDK", sendersPerRoom, window, payloadBytes, ackBatch, num("ack-ms", 1000), seconds,
+        warmup);
     boolean fanoutOnly = o.containsKey("fanout-only");
     int ackMs = fanoutOnly ? 3_600_000 : num("ack-ms", 1000);
     var flusher = timer.scheduleAtFixedRate(() -> all.forEach(Member::flushAcks), ackMs, ackMs, TimeUnit.MILLISECONDS);
@@ -237,6 +254,10 @@ public final class LoadGenerator {
     System.out.printf("  deliveries/s %,.0f   messages/s %,.0f   latency p50 %.1f ms  p99 %.1f ms  max %.1f ms"
         + "   errors %d%n", d / secs, s / secs, latency.percentile(0.50) / 1000.0, latency.percentile(0.99) / 1000.0,
         latency.max() / 1000.0, errors.sum());
+    if (fanoutOnly) { // every published frame reaches every other member: the client counts them all
+      System.out.printf("  whole run: %,d frames published x %d recipients = %,d expected, %,d received%n",
+          sends.sum(), members - 1, sends.sum() * (members - 1), deliveries.sum());
+    }
     // where the CPU went: this JVM's threads by pool (server: Jetty; client: the JDK HttpClients), the machine
     StringBuilder b = new StringBuilder("  CPU, cores busy:");
     cpu1.entrySet().stream()
@@ -250,6 +271,45 @@ public final class LoadGenerator {
           Runtime.getRuntime().availableProcessors()));
     }
     System.out.println(b);
+    if (!fanoutOnly) {
+      tableStats();
+    }
+  }
+
+  /** Row counters of deliveries since the relay started: how many updates were HOT. */
+  private void tableStats() throws Exception {
+    Thread.sleep(1200); // backends report their counters at most once a second
+    try {
+      tableStats0();
+    } catch (java.sql.SQLException e) {
+      System.out.println("  (table statistics unavailable: " + e.getMessage() + ")");
+    }
+  }
+
+  private void tableStats0() throws java.sql.SQLException {
+    relay.database().asAdmin(null, c -> {
+      try (var rs = c.createStatement().executeQuery("select n_tup_ins, n_tup_upd, n_tup_hot_upd,"
+          + " pg_relation_size('deliveries') / 8192 from pg_stat_user_tables where relname = 'deliveries'")) {
+        if (rs.next()) {
+          System.out.printf("  deliveries table so far: %,d inserted, %,d updated (%,d HOT), %,d pages%n",
+              rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+        }
+      }
+      // the one read path (Store.pending) for some device: which index it uses
+      try (var rs = c.createStatement().executeQuery("explain select m.id from deliveries d join messages m"
+          + " on m.id = d.message_id where d.recipient_device_id = (select recipient_device_id from deliveries"
+          + " limit 1) and d.status = 'pending' and d.message_id > 0 order by d.message_id limit 100")) {
+        StringBuilder plan = new StringBuilder("  pending-read plan:");
+        while (rs.next()) {
+          String l = rs.getString(1).trim();
+          if (l.contains("Scan")) {
+            plan.append(" | ").append(l.replaceAll("\\s+\\(cost=.*", ""));
+          }
+        }
+        System.out.println(plan);
+      }
+      return null;
+    });
   }
 
   /** CPU nanoseconds per thread group (thread name without digits). */
@@ -286,6 +346,7 @@ public final class LoadGenerator {
     final int window;
     final String payload;
     private WebSocket ws;
+    private NioWebSocketClient.Conn conn;
     private final StringBuilder partial = new StringBuilder();
     private final List<Long> toAck = new ArrayList<>();
     private CompletableFuture<?> tail = CompletableFuture.completedFuture(null);
@@ -307,6 +368,56 @@ public final class LoadGenerator {
           .buildAsync(URI.create(url), this).join();
     }
 
+    void connect(NioWebSocketClient client, String url, String token) throws java.io.IOException {
+      conn = client.connect(URI.create(url), token, this::onBytes);
+    }
+
+    /** The NIO client's text message, as bytes: the same handling as {@link #onFrame}, without a String. */
+    private void onBytes(byte[] a, int from, int to) {
+      long now = System.nanoTime();
+      if (startsWith(a, from, to, PREFIX_B)) {
+        long id = digits(a, from + PREFIX_B.length, to);
+        int t = indexOf(a, from + PREFIX_B.length, to, CMID_B);
+        if (t > 0) {
+          delivered(now, digits(a, t + CMID_B.length, to));
+        }
+        queueAck(id);
+      } else if (startsWith(a, from, to, SENT_B)) {
+        sends.increment();
+        sendOne();
+      } else if (startsWith(a, from, to, ERROR_B)) {
+        onError(new String(a, from, to - from, java.nio.charset.StandardCharsets.UTF_8));
+      }
+    }
+
+    private void delivered(long now, long sentAt) {
+      deliveries.increment();
+      if (measuring) {
+        latency.record((now - sentAt) / 1000);
+      }
+    }
+
+    private void queueAck(long id) {
+      boolean flush;
+      synchronized (toAck) {
+        toAck.add(id);
+        flush = toAck.size() >= ackBatch;
+      }
+      if (flush) {
+        flushAcks();
+      }
+    }
+
+    private void onError(String f) {
+      errors.increment();
+      if (errors.sum() < 5) {
+        System.out.println("  error frame: " + f);
+      }
+      if (sender) {
+        sendOne();
+      }
+    }
+
     void start() {
       for (int i = 0; i < window; i++) {
         sendOne();
@@ -324,6 +435,14 @@ public final class LoadGenerator {
     }
 
     synchronized void write(String text) {
+      if (conn != null) {
+        try {
+          conn.sendText(text);
+        } catch (java.io.IOException e) {
+          errors.increment();
+        }
+        return;
+      }
       tail = tail.thenCompose(x -> ws.sendText(text, true)).exceptionally(e -> {
         errors.increment();
         return null;
@@ -376,35 +495,22 @@ public final class LoadGenerator {
         long id = digits(f, PREFIX.length());
         int t = f.indexOf("\"client_message_id\":\"t");
         if (t > 0) {
-          long sentAt = digits(f, t + "\"client_message_id\":\"t".length());
-          deliveries.increment();
-          if (measuring) {
-            latency.record((now - sentAt) / 1000);
-          }
+          delivered(now, digits(f, t + "\"client_message_id\":\"t".length()));
         }
-        boolean flush;
-        synchronized (toAck) {
-          toAck.add(id);
-          flush = toAck.size() >= ackBatch;
-        }
-        if (flush) {
-          flushAcks();
-        }
+        queueAck(id);
       } else if (f.startsWith("{\"type\":\"sent\"")) {
         sends.increment();
         sendOne();
       } else if (f.startsWith("{\"type\":\"error\"")) {
-        errors.increment();
-        if (errors.sum() < 5) {
-          System.out.println("  error frame: " + f);
-        }
-        if (sender) {
-          sendOne();
-        }
+        onError(f);
       }
     }
 
     void close() {
+      if (conn != null) {
+        conn.close();
+        return;
+      }
       try {
         ws.sendClose(WebSocket.NORMAL_CLOSURE, "").get(2, TimeUnit.SECONDS);
       } catch (Exception ignored) {
@@ -468,6 +574,49 @@ public final class LoadGenerator {
         throw new IllegalStateException(e);
       }
     }
+  }
+
+  private static final byte[] PREFIX_B = PREFIX.getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] CMID_B = "\"client_message_id\":\"t".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] SENT_B = "{\"type\":\"sent\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+  private static final byte[] ERROR_B = "{\"type\":\"error\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+  private static boolean startsWith(byte[] a, int from, int to, byte[] p) {
+    if (to - from < p.length) {
+      return false;
+    }
+    for (int i = 0; i < p.length; i++) {
+      if (a[from + i] != p[i]) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** First index of {@code p} in {@code a[from, to)}, or -1 (naive: the field is near the start). */
+  private static int indexOf(byte[] a, int from, int to, byte[] p) {
+    outer:
+    for (int i = from; i <= to - p.length; i++) {
+      for (int j = 0; j < p.length; j++) {
+        if (a[i + j] != p[j]) {
+          continue outer;
+        }
+      }
+      return i;
+    }
+    return -1;
+  }
+
+  private static long digits(byte[] a, int i, int to) {
+    long v = 0;
+    while (i < to) {
+      byte c = a[i++];
+      if (c < '0' || c > '9') {
+        break;
+      }
+      v = v * 10 + (c - '0');
+    }
+    return v;
   }
 
   private static long digits(String s, int i) {

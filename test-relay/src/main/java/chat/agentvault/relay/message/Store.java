@@ -138,7 +138,8 @@ public final class Store {
   /**
    * {@code recipient}'s pending deliveries with a message id above {@code after}, oldest first, at
    * most {@code limit} (the one read path: HTTP fetch and the WebSocket's replay on connect). Reads
-   * the partial index {@code deliveries_pending (recipient_device_id, message_id)}. The returned
+   * the primary key {@code (recipient_device_id, message_id)} from {@code after} on, status checked
+   * on the heap (V2: no index on status, so an acknowledgement is a HOT update). The returned
    * {@code recipients} are just {@code recipient}.
    */
   public static List<Stored> pending(Connection c, UUID tenant, UUID recipient, long after, int limit)
