@@ -33,6 +33,8 @@ public final class RelayConfig {
   private final int poolSize;
   private final boolean bootstrapTenant;
   private final Clock clock;
+  private final Duration deliveredRetention;
+  private final Duration retentionSweepInterval;
 
   private RelayConfig(Builder b) {
     this.host = b.host;
@@ -56,6 +58,8 @@ public final class RelayConfig {
     this.poolSize = b.poolSize;
     this.bootstrapTenant = b.bootstrapTenant;
     this.clock = b.clock;
+    this.deliveredRetention = b.deliveredRetention;
+    this.retentionSweepInterval = b.retentionSweepInterval;
   }
 
   public static Builder builder() {
@@ -85,6 +89,8 @@ public final class RelayConfig {
     b.poolSize = poolSize;
     b.bootstrapTenant = bootstrapTenant;
     b.clock = clock;
+    b.deliveredRetention = deliveredRetention;
+    b.retentionSweepInterval = retentionSweepInterval;
     return b;
   }
 
@@ -110,6 +116,9 @@ public final class RelayConfig {
   public int poolSize() { return poolSize; }
   public boolean bootstrapTenant() { return bootstrapTenant; }
   public Clock clock() { return clock; }
+  /** How long an acknowledged delivery row is kept (its status readable) before the sweep deletes it. */
+  public Duration deliveredRetention() { return deliveredRetention; }
+  public Duration retentionSweepInterval() { return retentionSweepInterval; }
 
   @Override
   public String toString() {
@@ -140,6 +149,8 @@ public final class RelayConfig {
     private int poolSize = 16;
     private boolean bootstrapTenant = false;
     private Clock clock = Clock.systemUTC();
+    private Duration deliveredRetention = Duration.ofHours(1);
+    private Duration retentionSweepInterval = Duration.ofMinutes(1);
 
     private Builder() {}
 
@@ -185,6 +196,16 @@ public final class RelayConfig {
     /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
     public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }
     public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }
+    /** Acknowledged deliveries older than this are deleted (default 1 hour). */
+    public Builder deliveredRetention(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("deliveredRetention must not be negative");
+      }
+      this.deliveredRetention = d;
+      return this;
+    }
+    /** How often the retention sweep runs (default 1 minute; zero: never on its own). */
+    public Builder retentionSweepInterval(Duration d) { this.retentionSweepInterval = Objects.requireNonNull(d); return this; }
 
     public RelayConfig build() {
       if (jdbcUrl == null && dataDir == null) {
