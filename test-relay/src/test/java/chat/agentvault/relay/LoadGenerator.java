@@ -37,7 +37,8 @@ import java.util.concurrent.atomic.LongAdder;
  * selector thread for every socket, frames parsed as bytes) or {@code jdk} ({@code
  * java.net.http.WebSocket}), {@code --clients 2} (JDK HttpClients, each with its own selector
  * thread), {@code --fanout-only RATE} (no database: RATE messages/s straight into the fan-out, no
- * acks; measures the WebSocket layer alone).
+ * acks; measures the WebSocket layer alone), {@code --pg-stats true} (the embedded PostgreSQL loads
+ * pg_stat_statements; each scenario prints the relay's costliest statements, per row).
  */
 public final class LoadGenerator {
   private static final String PREFIX = "{\"type\":\"message\",\"message\":{\"message_id\":";
@@ -82,6 +83,10 @@ public final class LoadGenerator {
     for (int i = 0; i + 1 < args.length; i += 2) {
       o.put(args[i].replaceFirst("^--", ""), args[i + 1]);
     }
+    boolean pgStats = "true".equals(o.get("pg-stats"));
+    if (pgStats) { // the embedded server loads pg_stat_statements (EmbeddedDatabase's pass-through)
+      System.setProperty("agentvault.embedded-pg.shared_preload_libraries", "pg_stat_statements");
+    }
     Path dir = Files.createTempDirectory("agentvault-load-");
     RelayConfig cfg = RelayConfig.builder().dataDir(dir).poolSize(Integer.parseInt(o.getOrDefault("pool", "16")))
         .tokenLifetime(Duration.ofHours(1)).build();
@@ -93,6 +98,9 @@ public final class LoadGenerator {
         System.out.println("NOTE: stub message service (Store.insert + room members + publish; ack by SQL),"
             + " not the relay's MessageService");
         relay.context().messages(new StubMessages(relay));
+      }
+      if (pgStats) {
+        relay.database().asAdmin(null, c -> c.createStatement().execute("create extension if not exists pg_stat_statements"));
       }
       probeCommit(relay);
       LoadGenerator g = new LoadGenerator(relay, o);
@@ -295,6 +303,9 @@ public final class LoadGenerator {
               rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
         }
       }
+      if ("true".equals(o.get("pg-stats"))) {
+        statementStats(c);
+      }
       // the one read path (Store.pending) for some device: which index it uses
       try (var rs = c.createStatement().executeQuery("explain select m.id from deliveries d join messages m"
           + " on m.id = d.message_id where d.recipient_device_id = (select recipient_device_id from deliveries"
@@ -310,6 +321,26 @@ public final class LoadGenerator {
       }
       return null;
     });
+  }
+
+  /**
+   * {@code --pg-stats true}: the relay's statements by execution time since the last scenario (warm-up
+   * included), per call and per row. Execution only: parse, bind, commit and WAL flush are not in it.
+   */
+  private static void statementStats(java.sql.Connection c) throws java.sql.SQLException {
+    try (var rs = c.createStatement().executeQuery("select calls, rows, total_exec_time, wal_bytes,"
+        + " left(regexp_replace(query, '\\s+', ' ', 'g'), 90) from pg_stat_statements"
+        + " where query not like '%pg_stat_statements%' order by total_exec_time desc limit 6")) {
+      System.out.println("  statements (pg_stat_statements, execution time since the last scenario):");
+      while (rs.next()) {
+        long calls = rs.getLong(1);
+        long rows = rs.getLong(2);
+        double ms = rs.getDouble(3);
+        System.out.printf("    %8.0f ms %8d calls %9d rows %8.1f us/row %7.0f B WAL/row  %s%n", ms, calls, rows,
+            rows == 0 ? 0 : ms * 1000 / rows, rows == 0 ? 0 : rs.getDouble(4) / rows, rs.getString(5));
+      }
+    }
+    c.createStatement().execute("select pg_stat_statements_reset()");
   }
 
   /** CPU nanoseconds per thread group (thread name without digits). */

@@ -120,6 +120,32 @@ class RelayBasicsTest {
     }
   }
 
+  @Test
+  void everyTenantTableHasTheTenantPolicyEvaluatedOncePerStatement() throws Exception {
+    relay.database().asAdmin(null, c -> {
+      // V3: the policy compares with a scalar subquery (an InitPlan), for reads and writes alike
+      try (ResultSet rs = c.createStatement().executeQuery("select c.relname, c.relrowsecurity, c.relforcerowsecurity,"
+          + " p.polname, pg_get_expr(p.polqual, p.polrelid), pg_get_expr(p.polwithcheck, p.polrelid)"
+          + " from pg_class c left join pg_policy p on p.polrelid = c.oid"
+          + " where c.relnamespace = 'public'::regnamespace and c.relkind = 'r'"
+          + " and c.relname not in ('tenants', 'flyway_schema_history') order by 1")) {
+        int tables = 0;
+        while (rs.next()) {
+          tables++;
+          String t = rs.getString(1);
+          assertThat(rs.getBoolean(2)).as(t + " RLS enabled").isTrue();
+          assertThat(rs.getBoolean(3)).as(t + " RLS forced").isTrue();
+          assertThat(rs.getString(4)).as(t + " policy").isEqualTo("tenant_isolation");
+          String once = "(tenant_id = ( SELECT (current_setting('app.current_tenant_id'::text))::uuid AS current_setting))";
+          assertThat(rs.getString(5)).as(t + " USING").isEqualTo(once);
+          assertThat(rs.getString(6)).as(t + " WITH CHECK").isEqualTo(once);
+        }
+        assertThat(tables).isEqualTo(11);
+      }
+      return null;
+    });
+  }
+
   private static long count(Connection c, String table, UUID tenant) throws SQLException {
     String sql = "select count(*) from " + table + (tenant == null ? "" : " where tenant_id = ?");
     try (PreparedStatement p = c.prepareStatement(sql)) {

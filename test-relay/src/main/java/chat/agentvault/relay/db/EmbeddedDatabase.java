@@ -13,7 +13,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A real PostgreSQL (zonky's binaries from Maven Central) in {@code dataDir}, kept across restarts.
  * Durable settings: {@code fsync} and {@code synchronous_commit} on, so a commit the relay
- * acknowledged survives a crash of the relay and of the database server.
+ * acknowledged survives a crash of the relay and of the database server. Other server settings can be
+ * given as system properties {@code agentvault.embedded-pg.NAME=VALUE} (fsync, synchronous_commit and
+ * full_page_writes cannot be changed that way).
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
@@ -27,14 +29,22 @@ public final class EmbeddedDatabase implements AutoCloseable {
   public static EmbeddedDatabase start(Path dataDir) throws IOException {
     Files.createDirectories(dataDir);
     stopOrphan(dataDir);
-    EmbeddedPostgres pg = EmbeddedPostgres.builder()
+    EmbeddedPostgres.Builder b = EmbeddedPostgres.builder()
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
-        .setServerConfig("synchronous_commit", "on")
-        .setServerConfig("fsync", "on")
         .setServerConfig("max_connections", "200")
-        .setPGStartupWait(Duration.ofSeconds(60))
-        .start();
+        .setPGStartupWait(Duration.ofSeconds(60));
+    // operators' settings (-Dagentvault.embedded-pg.NAME=VALUE), e.g. shared_buffers, or
+    // shared_preload_libraries=pg_stat_statements for the load generator's --pg-stats
+    String prefix = "agentvault.embedded-pg.";
+    for (String name : System.getProperties().stringPropertyNames()) {
+      if (name.startsWith(prefix) && name.length() > prefix.length()) {
+        b.setServerConfig(name.substring(prefix.length()), System.getProperty(name));
+      }
+    }
+    // durability is not negotiable: set last, so no property can turn it off
+    b.setServerConfig("synchronous_commit", "on").setServerConfig("fsync", "on").setServerConfig("full_page_writes", "on");
+    EmbeddedPostgres pg = b.start();
     return new EmbeddedDatabase(pg);
   }
 
