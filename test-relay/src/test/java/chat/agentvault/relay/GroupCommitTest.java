@@ -1,6 +1,7 @@
 package chat.agentvault.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.relay.auth.Principal;
 import chat.agentvault.relay.http.ApiException;
@@ -283,5 +284,79 @@ class GroupCommitTest {
     pool.shutdown();
     // the sender acknowledging ids it was never sent changes nothing
     assertThat(api().ack(principal(a), ids)).isZero();
+  }
+
+  /** The client ids of {@code d}'s pending deliveries. */
+  private static List<String> pendingIds(Fixtures.Device d) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (Store.Stored s : relay.database().inTenant(d.tenant(), c -> Store.pending(c, d.tenant(), d.id(), 0, 1000))) {
+      ids.add(s.clientMessageId());
+    }
+    return ids;
+  }
+
+  private static long sql(UUID tenant, String statement, Object... args) throws Exception {
+    return relay.database().inTenant(tenant, c -> { // as the relay's role, under RLS, as the routes do
+      try (PreparedStatement p = c.prepareStatement(statement)) {
+        for (int i = 0; i < args.length; i++) {
+          p.setObject(i + 1, args[i]);
+        }
+        return (long) p.executeUpdate();
+      }
+    });
+  }
+
+  private static long membersVersion(UUID tenant, UUID room) throws Exception {
+    return relay.database().inTenant(tenant, c -> {
+      try (PreparedStatement p = c.prepareStatement("select members_version from rooms where id = ?")) {
+        p.setObject(1, room);
+        var rs = p.executeQuery();
+        rs.next();
+        return rs.getLong(1);
+      }
+    });
+  }
+
+  @Test
+  void batchedSendsFollowEveryMembershipChangeAtOnce() throws Exception {
+    // the send batch keeps each room's recipient list in memory, checked against rooms.members_version
+    UUID tenant = Fixtures.tenant(relay);
+    Fixtures.Device a = Fixtures.active(relay, tenant, "agent");
+    Fixtures.Device b = Fixtures.active(relay, tenant, "agent");
+    Fixtures.Device c = Fixtures.active(relay, tenant, "agent");
+    Fixtures.Device d = Fixtures.active(relay, tenant, "agent");
+    UUID room = RealtimeFixtures.room(relay, tenant, List.of(a, b, c));
+    api().submit(principal(a), send(room, "app", "m1", null));
+    assertThat(pendingIds(b)).containsExactly("m1");
+    assertThat(pendingIds(c)).containsExactly("m1");
+
+    long v = membersVersion(tenant, room);
+    assertThat(sql(tenant, "delete from room_members where room_id = ? and device_id = ?", room, c.id())).isEqualTo(1);
+    assertThat(membersVersion(tenant, room)).isGreaterThan(v);
+    api().submit(principal(a), send(room, "app", "m2", null));
+    assertThat(pendingIds(c)).as("removed: nothing after the removal").containsExactly("m1");
+    assertThat(pendingIds(b)).containsExactly("m1", "m2");
+    assertThatThrownBy(() -> api().submit(principal(c), send(room, "app", "c1", null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(404));
+
+    sql(tenant, "insert into room_members (tenant_id, room_id, device_id, role, status, joined_at)"
+        + " values (?, ?, ?, 'member', 'invited', now())", tenant, room, d.id());
+    api().submit(principal(a), send(room, "app", "m3", null));
+    assertThat(pendingIds(d)).as("invited, not joined").isEmpty();
+    assertThatThrownBy(() -> api().submit(principal(d), send(room, "app", "d1", null)))
+        .isInstanceOfSatisfying(ApiException.class, e -> assertThat(e.status()).isEqualTo(403));
+    sql(tenant, "update room_members set status = 'joined' where room_id = ? and device_id = ?", room, d.id());
+    api().submit(principal(a), send(room, "app", "m4", null));
+    assertThat(pendingIds(d)).as("joined: from then on").containsExactly("m4");
+    api().submit(principal(d), send(room, "app", "d2", null));
+    assertThat(pendingIds(a)).containsExactly("d2");
+
+    // a member's webhook decides who is told: its change is a new version of the room's list too
+    v = membersVersion(tenant, room);
+    sql(tenant, "update devices set webhook_url = 'https://hooks.example/b' where id = ?", b.id());
+    assertThat(membersVersion(tenant, room)).isGreaterThan(v);
+    v = membersVersion(tenant, room);
+    sql(tenant, "update devices set name = 'renamed' where id = ?", b.id());
+    assertThat(membersVersion(tenant, room)).as("other device changes leave it").isEqualTo(v);
   }
 }

@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -423,7 +424,11 @@ public final class MessageService implements MessageApi, AutoCloseable {
     try {
       slots = rc.db().inTenant(tenant, c -> storeBatch(c, tenant, batch));
     } catch (SQLException | RuntimeException e) {
-      LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
+      if (e instanceof SQLException) { // e.g. a room deleted meanwhile: each request gets its own answer
+        LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
+      } else { // a defect: still answered, one by one, but it must be seen
+        LOG.warn("send batch of {} failed; running each request on its own", batch.size(), e);
+      }
       for (SendReq r : batch) {
         try {
           Outcome o = rc.db().inTenant(tenant, c -> store(c, r.p, r.s));
@@ -436,23 +441,40 @@ public final class MessageService implements MessageApi, AutoCloseable {
       }
       return;
     }
-    // committed: answer every sender, then fan out in id order (off this thread: the next batch waits for it)
+    // Committed. The fan-out runs in id order on the publisher (the next batch need not wait for the
+    // sockets), and the senders are answered once their batch is handed to the sockets: a sender's
+    // window of unanswered sends then spans the fan-out too, so sends cannot outrun delivery and
+    // frames do not pile up behind the publisher (back-pressure; the answer still follows the commit).
     List<Store.Stored> stored = new ArrayList<>();
     for (Slot sl : slots) {
-      Send s = sl.r.s;
-      if (sl.error != null) {
-        sl.r.answer.completeExceptionally(sl.error);
-      } else if (sl.outcome.stored != null) {
+      if (sl.error == null && sl.outcome.stored != null) {
         stored.add(sl.outcome.stored);
-        sl.r.answer.complete(sentAnswer(sl.outcome.stored.id(), false, s.clientId));
-      } else {
-        sl.r.answer.complete(sentAnswer(sl.outcome.duplicateOf, true, s.clientId));
       }
     }
-    if (!stored.isEmpty()) {
-      stored.sort(Comparator.comparingLong(Store.Stored::id));
+    Runnable answer = () -> {
+      for (Slot sl : slots) {
+        Send s = sl.r.s;
+        if (sl.error != null) {
+          sl.r.answer.completeExceptionally(sl.error);
+        } else if (sl.outcome.stored != null) {
+          sl.r.answer.complete(sentAnswer(sl.outcome.stored.id(), false, s.clientId));
+        } else {
+          sl.r.answer.complete(sentAnswer(sl.outcome.duplicateOf, true, s.clientId));
+        }
+      }
+    };
+    if (stored.isEmpty()) {
+      answer.run();
+      return;
+    }
+    stored.sort(Comparator.comparingLong(Store.Stored::id));
+    try {
       publisher.execute(() -> {
-        Store.publish(rc.fanout(), stored);
+        try {
+          Store.publish(rc.fanout(), stored);
+        } finally {
+          answer.run();
+        }
         for (Slot sl : slots) {
           if (sl.outcome != null && sl.outcome.stored != null) {
             Store.Stored st = sl.outcome.stored;
@@ -460,7 +482,97 @@ public final class MessageService implements MessageApi, AutoCloseable {
           }
         }
       });
+    } catch (java.util.concurrent.RejectedExecutionException e) { // closing: stored, not fanned out
+      answer.run();
     }
+  }
+
+  /** A room's joined members and their webhook URLs (null: none), as of {@code version} (V4). */
+  private record Members(long version, Map<UUID, String> joined) {}
+
+  /** Recipient lists by room, checked against {@code rooms.members_version} on every use. */
+  private final Map<UUID, Members> members = new ConcurrentHashMap<>();
+  static final int MAX_CACHED_ROOMS = 100_000;
+
+  /**
+   * The route of every distinct (sender, room) of {@code slots}: one indexed read of the rooms
+   * (mode, epoch, members_version), then, only for rooms whose cached member list is missing or
+   * older than that version, one read of their joined members. A sender that is not a joined member
+   * gets no route (the caller answers 403 or 404). Each read is one statement, as the one query
+   * before this cache was: a membership change committed between them is seen by the next batch.
+   */
+  private Map<List<UUID>, Route> routes(Connection c, List<UUID> rooms, List<Slot> slots) throws SQLException {
+    Map<UUID, Object[]> head = new HashMap<>(); // room -> {mode, epoch, version}
+    try (PreparedStatement q = c.prepareStatement(
+        "select id, mode, epoch, members_version from rooms where id = any(?)")) {
+      q.setArray(1, c.createArrayOf("uuid", rooms.toArray()));
+      ResultSet rs = q.executeQuery();
+      while (rs.next()) {
+        head.put(rs.getObject(1, UUID.class), new Object[] {rs.getString(2), rs.getLong(3), rs.getLong(4)});
+      }
+    }
+    Map<UUID, Members> current = new HashMap<>();
+    List<UUID> stale = new ArrayList<>();
+    for (Map.Entry<UUID, Object[]> e : head.entrySet()) {
+      Members m = members.get(e.getKey());
+      if (m != null && m.version == (long) e.getValue()[2]) {
+        current.put(e.getKey(), m);
+      } else {
+        stale.add(e.getKey());
+      }
+    }
+    if (!stale.isEmpty()) {
+      Map<UUID, Long> versions = new HashMap<>();
+      Map<UUID, Map<UUID, String>> joined = new HashMap<>();
+      try (PreparedStatement q = c.prepareStatement(
+          "select r.id, r.members_version, m.device_id, d.webhook_url from rooms r"
+              + " left join room_members m on m.room_id = r.id and m.status = 'joined'"
+              + " left join devices d on d.id = m.device_id"
+              + " where r.id = any(?)")) {
+        q.setArray(1, c.createArrayOf("uuid", stale.toArray()));
+        ResultSet rs = q.executeQuery();
+        while (rs.next()) {
+          UUID room = rs.getObject(1, UUID.class);
+          versions.put(room, rs.getLong(2));
+          Map<UUID, String> j = joined.computeIfAbsent(room, x -> new HashMap<>());
+          UUID dev = rs.getObject(3, UUID.class);
+          if (dev != null) {
+            j.put(dev, rs.getString(4));
+          }
+        }
+      }
+      if (members.size() + versions.size() > MAX_CACHED_ROOMS) {
+        members.clear();
+      }
+      for (Map.Entry<UUID, Long> e : versions.entrySet()) {
+        Members m = new Members(e.getValue(), java.util.Collections.unmodifiableMap(joined.get(e.getKey())));
+        current.put(e.getKey(), m);
+        // only ever replaced by a newer version (two batches may load the same room at once)
+        members.merge(e.getKey(), m, (old, neu) -> neu.version >= old.version ? neu : old);
+      }
+    }
+    Map<List<UUID>, Route> routes = new HashMap<>();
+    for (Slot sl : slots) {
+      UUID dev = sl.r.p.device();
+      UUID room = sl.r.s.room;
+      Members m = current.get(room);
+      Object[] h = head.get(room);
+      if (m == null || h == null || !m.joined.containsKey(dev) || routes.containsKey(List.of(dev, room))) {
+        continue;
+      }
+      List<UUID> to = new ArrayList<>(m.joined.size());
+      List<String> hooks = new ArrayList<>();
+      for (Map.Entry<UUID, String> e : m.joined.entrySet()) {
+        if (!e.getKey().equals(dev)) {
+          to.add(e.getKey());
+          if (e.getValue() != null) {
+            hooks.add(e.getValue());
+          }
+        }
+      }
+      routes.put(List.of(dev, room), new Route((String) h[0], (long) h[1], List.copyOf(to), List.copyOf(hooks)));
+    }
+    return routes;
   }
 
   private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch) throws SQLException {
@@ -468,31 +580,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
     for (SendReq r : batch) {
       slots.add(new Slot(r));
     }
-    // every distinct (sender, room): membership, mode, epoch, recipients, webhooks; one query
-    List<List<UUID>> pairs = new ArrayList<>(new LinkedHashSet<>(
-        slots.stream().map(sl -> List.of(sl.r.p.device(), sl.r.s.room)).toList()));
-    Map<List<UUID>, Route> routes = new HashMap<>();
-    try (PreparedStatement q = c.prepareStatement(
-        "select u.i, r.mode, r.epoch, x.recips, x.hooks"
-            + " from unnest(?::uuid[], ?::uuid[]) with ordinality as u(dev, room, i)"
-            + " join rooms r on r.id = u.room"
-            + " join room_members me on me.room_id = r.id and me.device_id = u.dev and me.status = 'joined'"
-            + " cross join lateral (select coalesce(array_agg(m.device_id), '{}') recips,"
-            + "   coalesce(array_agg(d.webhook_url) filter (where d.webhook_url is not null), '{}') hooks"
-            + "   from room_members m join devices d on d.id = m.device_id"
-            + "   where m.room_id = r.id and m.device_id <> u.dev and m.status = 'joined') x")) {
-      q.setArray(1, c.createArrayOf("uuid", pairs.stream().map(x -> x.get(0)).toArray()));
-      q.setArray(2, c.createArrayOf("uuid", pairs.stream().map(x -> x.get(1)).toArray()));
-      ResultSet rs = q.executeQuery();
-      while (rs.next()) {
-        List<UUID> to = new ArrayList<>();
-        for (Object o : (Object[]) rs.getArray(4).getArray()) {
-          to.add((UUID) o);
-        }
-        routes.put(pairs.get(rs.getInt(1) - 1), new Route(rs.getString(2), rs.getLong(3), List.copyOf(to),
-            Arrays.asList((String[]) rs.getArray(5).getArray())));
-      }
-    }
+    // every distinct (sender, room): membership, mode, epoch, recipients, webhooks
+    Map<List<UUID>, Route> routes = routes(c, slots.stream().map(sl -> sl.r.s.room).distinct().toList(), slots);
     // each request's checks, in arrival order, as store() makes them
     Map<List<Object>, Slot> first = new HashMap<>();
     List<Slot> toInsert = new ArrayList<>();
