@@ -169,6 +169,9 @@ public final class TestRelay implements AutoCloseable {
         f.setMaxTextMessageSize(config.maxFrameBytes());
         f.setMaxBinaryMessageSize(config.maxFrameBytes());
         f.setIdleTimeout(Duration.ofMinutes(2));
+        // frames queued in batch mode (the fan-out, WebSocketEndpoint#frames) are aggregated into
+        // this buffer and written together; Jetty aggregates only frames under a quarter of it
+        f.setOutputBufferSize(64 * 1024);
       });
       var r = cfg.routes;
       r.exception(ApiException.class, (e, ctx) -> Responses.json(ctx, e.status(), e.body()));

@@ -1,6 +1,7 @@
 package chat.agentvault.relay.fanout;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.UUID;
 
 /** Fan-out within one relay process. */
@@ -12,6 +13,14 @@ public final class LocalFanout implements Fanout {
     Listener l = listener;
     if (l != null && !devices.isEmpty()) {
       l.frame(tenant, devices, frame);
+    }
+  }
+
+  @Override
+  public void toDevices(UUID tenant, List<Frame> frames) {
+    Listener l = listener;
+    if (l != null && !frames.isEmpty()) {
+      l.frames(tenant, frames);
     }
   }
 

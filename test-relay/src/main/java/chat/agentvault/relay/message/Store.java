@@ -184,12 +184,26 @@ public final class Store {
     }
   }
 
-  /** After the transaction committed: push each stored message to its recipients' open sockets. */
+  /**
+   * After the transaction committed: push each stored message to its recipients' open sockets, in
+   * order, the messages of one tenant together (a socket sent several of them gets one write).
+   */
   public static void publish(Fanout fanout, Collection<Stored> stored) {
+    UUID tenant = null;
+    List<Fanout.Frame> run = new ArrayList<>();
     for (Stored s : stored) {
-      if (s != null && !s.recipients().isEmpty()) {
-        fanout.toDevices(s.tenant(), s.recipients(), s.frame());
+      if (s == null || s.recipients().isEmpty()) {
+        continue;
       }
+      if (tenant != null && !tenant.equals(s.tenant())) {
+        fanout.toDevices(tenant, run);
+        run = new ArrayList<>();
+      }
+      tenant = s.tenant();
+      run.add(new Fanout.Frame(s.recipients(), s.frame()));
+    }
+    if (!run.isEmpty()) {
+      fanout.toDevices(tenant, run);
     }
   }
 

@@ -97,20 +97,35 @@ final class Connection {
    * UTF-8 encoding (shared by every recipient: encoded once per message, not per socket).
    */
   void live(long id, String frame, byte[] utf8) {
+    live(id, frame, utf8, false);
+  }
+
+  /**
+   * As {@link #live(long, String, byte[])}; with {@code batch} the frame is queued without being
+   * flushed: the caller must then {@link #flush} this connection. Returns whether it was so queued.
+   */
+  boolean live(long id, String frame, byte[] utf8, boolean batch) {
     synchronized (lock) {
       if (!live) {
         if (held.size() >= maxHeld) {
           close(SLOW_CONSUMER, "slow consumer");
-          return;
+          return false;
         }
         held.add(new Held(id, frame, utf8));
-        return;
+        return false;
       }
       if (id >= 0 && backlogIds != null && backlogIds.contains(id)) {
-        return;
+        return false;
       }
     }
-    send(frame, utf8);
+    return send(frame, utf8, batch);
+  }
+
+  /** Writes the frames queued with {@code batch} (a no-op when none are). */
+  void flush() {
+    if (core != null && !closed) {
+      core.flush(org.eclipse.jetty.util.Callback.NOOP);
+    }
   }
 
   /** Records a backlog message about to be written (for de-duplication against live frames). */
@@ -172,22 +187,28 @@ final class Connection {
 
   /** Queues a text frame already encoded as UTF-8 ({@code frame} is its text, for the fallback); never blocks. */
   void send(String frame, byte[] utf8) {
+    send(frame, utf8, false);
+  }
+
+  /** As {@link #send(String, byte[])}; returns true when the frame was queued with {@code batch} (not flushed). */
+  private boolean send(String frame, byte[] utf8, boolean batch) {
     if (core == null || utf8 == null) {
       send(frame);
-      return;
+      return false;
     }
     if (closed) {
-      return;
+      return false;
     }
     long n = utf8.length;
     if (queuedChars.addAndGet(n) > maxQueuedChars) {
       queuedChars.addAndGet(-n);
       close(SLOW_CONSUMER, "slow consumer");
-      return;
+      return false;
     }
     // a read-only view per socket: the writer advances its position, the bytes are shared
     core.sendFrame(new Frame(OpCode.TEXT, true, ByteBuffer.wrap(utf8).asReadOnlyBuffer()),
-        org.eclipse.jetty.util.Callback.from(() -> queuedChars.addAndGet(-n), x -> queuedChars.addAndGet(-n)), false);
+        org.eclipse.jetty.util.Callback.from(() -> queuedChars.addAndGet(-n), x -> queuedChars.addAndGet(-n)), batch);
+    return batch;
   }
 
   boolean closed() {

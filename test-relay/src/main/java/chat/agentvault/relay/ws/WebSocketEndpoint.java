@@ -242,22 +242,42 @@ public final class WebSocketEndpoint implements Fanout.Listener {
 
   @Override
   public void frame(UUID tenant, Collection<UUID> devices, String frame) {
-    long id = -2; // parsed lazily: only when some recipient is connected here
-    byte[] utf8 = null; // encoded once, for every recipient
-    for (UUID d : devices) {
-      Set<Connection> set = byDevice.get(d);
-      if (set == null) {
-        continue;
-      }
-      for (Connection c : set) {
-        if (!c.principal.tenant().equals(tenant)) {
+    frames(tenant, List.of(new Fanout.Frame(devices, frame)));
+  }
+
+  /**
+   * Each frame is encoded once for all its recipients; a socket's frames of this call are queued
+   * without flushing and written together when the call has queued them all (one write per socket
+   * instead of one per frame when a batch carries several messages of its room).
+   */
+  @Override
+  public void frames(UUID tenant, List<Fanout.Frame> frames) {
+    Set<Connection> queued = frames.size() > 1 ? new java.util.LinkedHashSet<>() : null;
+    for (Fanout.Frame f : frames) {
+      long id = -2; // parsed lazily: only when some recipient is connected here
+      byte[] utf8 = null; // encoded once, for every recipient
+      for (UUID d : f.devices()) {
+        Set<Connection> set = byDevice.get(d);
+        if (set == null) {
           continue;
         }
-        if (id == -2) {
-          id = messageId(frame);
-          utf8 = frame.getBytes(StandardCharsets.UTF_8);
+        for (Connection c : set) {
+          if (!c.principal.tenant().equals(tenant)) {
+            continue;
+          }
+          if (id == -2) {
+            id = messageId(f.frame());
+            utf8 = f.frame().getBytes(StandardCharsets.UTF_8);
+          }
+          if (c.live(id, f.frame(), utf8, queued != null) && queued != null) {
+            queued.add(c);
+          }
         }
-        c.live(id, frame, utf8);
+      }
+    }
+    if (queued != null) {
+      for (Connection c : queued) {
+        c.flush();
       }
     }
   }
