@@ -487,6 +487,9 @@ public final class MessageService implements MessageApi, AutoCloseable {
     }
   }
 
+  /** What a send batch reads of each room on every batch. */
+  private record RoomHead(String mode, long epoch, long membersVersion) {}
+
   /** A room's joined members and their webhook URLs (null: none), as of {@code version} (V4). */
   private record Members(long version, Map<UUID, String> joined) {}
 
@@ -502,20 +505,20 @@ public final class MessageService implements MessageApi, AutoCloseable {
    * before this cache was: a membership change committed between them is seen by the next batch.
    */
   private Map<List<UUID>, Route> routes(Connection c, List<UUID> rooms, List<Slot> slots) throws SQLException {
-    Map<UUID, Object[]> head = new HashMap<>(); // room -> {mode, epoch, version}
+    Map<UUID, RoomHead> head = new HashMap<>();
     try (PreparedStatement q = c.prepareStatement(
         "select id, mode, epoch, members_version from rooms where id = any(?)")) {
       q.setArray(1, c.createArrayOf("uuid", rooms.toArray()));
       ResultSet rs = q.executeQuery();
       while (rs.next()) {
-        head.put(rs.getObject(1, UUID.class), new Object[] {rs.getString(2), rs.getLong(3), rs.getLong(4)});
+        head.put(rs.getObject(1, UUID.class), new RoomHead(rs.getString(2), rs.getLong(3), rs.getLong(4)));
       }
     }
     Map<UUID, Members> current = new HashMap<>();
     List<UUID> stale = new ArrayList<>();
-    for (Map.Entry<UUID, Object[]> e : head.entrySet()) {
+    for (Map.Entry<UUID, RoomHead> e : head.entrySet()) {
       Members m = members.get(e.getKey());
-      if (m != null && m.version == (long) e.getValue()[2]) {
+      if (m != null && m.version == e.getValue().membersVersion()) {
         current.put(e.getKey(), m);
       } else {
         stale.add(e.getKey());
@@ -556,7 +559,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
       UUID dev = sl.r.p.device();
       UUID room = sl.r.s.room;
       Members m = current.get(room);
-      Object[] h = head.get(room);
+      RoomHead h = head.get(room);
       if (m == null || h == null || !m.joined.containsKey(dev) || routes.containsKey(List.of(dev, room))) {
         continue;
       }
@@ -570,7 +573,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
           }
         }
       }
-      routes.put(List.of(dev, room), new Route((String) h[0], (long) h[1], List.copyOf(to), List.copyOf(hooks)));
+      routes.put(List.of(dev, room), new Route(h.mode(), h.epoch(), List.copyOf(to), List.copyOf(hooks)));
     }
     return routes;
   }

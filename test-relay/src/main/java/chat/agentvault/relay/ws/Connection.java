@@ -94,15 +94,9 @@ final class Connection {
 
   /**
    * A live frame from the fan-out ({@code id} = its message id, or -1 when it has none), with its
-   * UTF-8 encoding (shared by every recipient: encoded once per message, not per socket).
-   */
-  void live(long id, String frame, byte[] utf8) {
-    live(id, frame, utf8, false);
-  }
-
-  /**
-   * As {@link #live(long, String, byte[])}; with {@code batch} the frame is queued without being
-   * flushed: the caller must then {@link #flush} this connection. Returns whether it was so queued.
+   * UTF-8 encoding (shared by every recipient: encoded once per message, not per socket). With
+   * {@code batch} the frame is queued without being flushed, and the caller must then {@link #flush}
+   * this connection. Returns whether it was so queued (false when held, dropped or sent alone).
    */
   boolean live(long id, String frame, byte[] utf8, boolean batch) {
     synchronized (lock) {

@@ -252,7 +252,8 @@ public final class WebSocketEndpoint implements Fanout.Listener {
    */
   @Override
   public void frames(UUID tenant, List<Fanout.Frame> frames) {
-    Set<Connection> queued = frames.size() > 1 ? new java.util.LinkedHashSet<>() : null;
+    boolean batch = frames.size() > 1;
+    Set<Connection> queued = new java.util.LinkedHashSet<>();
     for (Fanout.Frame f : frames) {
       long id = -2; // parsed lazily: only when some recipient is connected here
       byte[] utf8 = null; // encoded once, for every recipient
@@ -269,16 +270,14 @@ public final class WebSocketEndpoint implements Fanout.Listener {
             id = messageId(f.frame());
             utf8 = f.frame().getBytes(StandardCharsets.UTF_8);
           }
-          if (c.live(id, f.frame(), utf8, queued != null) && queued != null) {
+          if (c.live(id, f.frame(), utf8, batch)) {
             queued.add(c);
           }
         }
       }
     }
-    if (queued != null) {
-      for (Connection c : queued) {
-        c.flush();
-      }
+    for (Connection c : queued) {
+      c.flush();
     }
   }
 
