@@ -70,6 +70,9 @@ public final class WebSocketEndpoint implements Fanout.Listener {
   private final Map<UUID, Set<Connection>> byDevice = new ConcurrentHashMap<>();
   private final Map<String, Connection> bySession = new ConcurrentHashMap<>();
   private final long maxQueuedChars;
+  /** Upgrades authenticated and not yet connected (their onConnect has not run). */
+  private final AtomicInteger upgrading = new AtomicInteger();
+  private volatile boolean stopping;
 
   private WebSocketEndpoint(RelayContext rc, Authenticator authn) {
     this.rc = rc;
@@ -93,11 +96,12 @@ public final class WebSocketEndpoint implements Fanout.Listener {
 
   /** Closes every open socket with 1001 (relay shutting down) and waits up to a second for them to go. */
   public void closeAll() {
+    stopping = true; // a socket whose upgrade is still under way is closed by onConnect
     for (Connection c : bySession.values()) {
       c.close(1001, "relay shutting down");
     }
     long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(1);
-    while (!bySession.isEmpty() && System.nanoTime() < end) {
+    while ((!bySession.isEmpty() || upgrading.get() > 0) && System.nanoTime() < end) {
       try {
         Thread.sleep(10);
       } catch (InterruptedException x) {
@@ -121,8 +125,9 @@ public final class WebSocketEndpoint implements Fanout.Listener {
       throw ApiException.unauthorized("missing bearer token");
     }
     Principal p = authn.authenticate(token); // 401 / 403 / 429 as over HTTP, before any upgrade
-    ctx.attribute(PRINCIPAL, p);
     ctx.attribute(EXPIRES, expiry(token));
+    ctx.attribute(PRINCIPAL, p);
+    upgrading.incrementAndGet(); // last: every failure above leaves it untouched
   }
 
   /** The {@code exp} of a token {@link Authenticator#authenticate} has just verified. */
@@ -146,6 +151,11 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     }
     Connection c = new Connection(ctx.session, p, exp, maxQueuedChars, 100_000);
     bySession.put(ctx.sessionId(), c);
+    upgrading.decrementAndGet();
+    if (stopping) { // closeAll ran before this socket was registered
+      c.close(1001, "relay shutting down");
+      return;
+    }
     byDevice.computeIfAbsent(p.device(), d -> ConcurrentHashMap.newKeySet()).add(c);
     long delayMs = exp * 1000 - rc.clock().millis();
     c.expiry = TIMERS.schedule(() -> c.close(4001, "token expired"), Math.max(0, delayMs), TimeUnit.MILLISECONDS);
