@@ -15,7 +15,8 @@ import org.slf4j.LoggerFactory;
  * Durable settings: {@code fsync} and {@code synchronous_commit} on, so a commit the relay
  * acknowledged survives a crash of the relay and of the database server. Other server settings can be
  * given as system properties {@code agentvault.embedded-pg.NAME=VALUE} (fsync, synchronous_commit and
- * full_page_writes cannot be changed that way).
+ * full_page_writes cannot be changed that way). New WAL segments are not zero-filled
+ * ({@code wal_init_zero = off}, see {@link #start}).
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
@@ -33,6 +34,16 @@ public final class EmbeddedDatabase implements AutoCloseable {
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
         .setServerConfig("max_connections", "200")
+        // A new WAL segment is created by writing its last byte instead of 16 MB of zeros. The zeros
+        // only pre-allocate disk space: they are written inside XLogWrite by whichever backend's
+        // commit crosses into the new segment, which stalls that commit (and every send batch
+        // queued behind it) for the time of a 16 MB write. A relay's database is new and its WAL
+        // grows until max_wal_size before segments are recycled, so this happened every 0.6 s
+        // under load (docs/benchmarks.md, relay, fourth round: p99 60 -> 34 ms). Commits are
+        // still fsync'd (fdatasync persists the blocks a write allocated); what changes is that a
+        // full disk is met at a WAL write (a PANIC, then crash recovery: no committed transaction
+        // is lost) rather than at segment creation. Overridable like the settings below.
+        .setServerConfig("wal_init_zero", "off")
         .setPGStartupWait(Duration.ofSeconds(60));
     // operators' settings (-Dagentvault.embedded-pg.NAME=VALUE), e.g. shared_buffers, or
     // shared_preload_libraries=pg_stat_statements for the load generator's --pg-stats
