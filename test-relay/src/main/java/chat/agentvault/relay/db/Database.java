@@ -4,6 +4,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.UUID;
@@ -27,6 +28,18 @@ public final class Database implements AutoCloseable {
   public interface Tx<T> {
     T run(Connection c) throws SQLException;
   }
+
+  /**
+   * Work done in one transaction whose first query travels with the tenant's {@code set_config}:
+   * {@code first} is that query, prepared behind the {@code set_config} (one round trip for both);
+   * its own parameters are numbered from 2, and {@link #resultOf} executes it.
+   */
+  @FunctionalInterface
+  public interface FirstQueryTx<T> {
+    T run(Connection c, PreparedStatement first) throws SQLException;
+  }
+
+  private static final String SET_TENANT = "select set_config('app.current_tenant_id', ?, true)";
 
   private final HikariDataSource app;
   private final HikariDataSource admin;
@@ -110,6 +123,40 @@ public final class Database implements AutoCloseable {
     }
   }
 
+  /**
+   * {@link #inTenant(UUID, Tx)} with the tenant set in the same round trip as the transaction's first
+   * query, {@code firstQuery} (a single statement returning rows): on a busy relay every round trip
+   * is also a wait for the database backend to be scheduled, and the send batches pay it in
+   * latency. Statements of one round trip run in order, so RLS sees the tenant in {@code firstQuery}
+   * as in any later statement; a {@code work} that never executes it leaves the tenant unset, and
+   * every tenant table then fails closed.
+   */
+  public <T> T inTenant(UUID tenant, String firstQuery, FirstQueryTx<T> work) throws SQLException {
+    try (Connection c = app.getConnection()) {
+      try {
+        T result;
+        try (PreparedStatement first = c.prepareStatement(SET_TENANT + "; " + firstQuery)) {
+          first.setString(1, tenant.toString());
+          result = work.run(c, first);
+        }
+        c.commit();
+        return result;
+      } catch (SQLException | RuntimeException e) {
+        rollbackQuietly(c, e);
+        throw e;
+      }
+    }
+  }
+
+  /** Executes the first query of {@link #inTenant(UUID, String, FirstQueryTx)} and returns its rows. */
+  public static ResultSet resultOf(PreparedStatement first) throws SQLException {
+    first.execute(); // the set_config's row, then the query's
+    if (!first.getMoreResults()) {
+      throw new SQLException("the first query of a tenant transaction returned no rows");
+    }
+    return first.getResultSet();
+  }
+
   /** Runs {@code work} in one transaction of the administrative role, scoped to {@code tenant}. */
   public <T> T asAdmin(UUID tenant, Tx<T> work) throws SQLException {
     try (Connection c = admin.getConnection()) {
@@ -133,7 +180,7 @@ public final class Database implements AutoCloseable {
   }
 
   private static void setTenant(Connection c, UUID tenant) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement("select set_config('app.current_tenant_id', ?, true)")) {
+    try (PreparedStatement p = c.prepareStatement(SET_TENANT)) {
       p.setString(1, tenant.toString());
       p.execute();
     }

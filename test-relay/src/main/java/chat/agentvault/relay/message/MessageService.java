@@ -2,6 +2,7 @@ package chat.agentvault.relay.message;
 
 import chat.agentvault.relay.RelayContext;
 import chat.agentvault.relay.auth.Principal;
+import chat.agentvault.relay.db.Database;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.push.Webhooks;
@@ -68,6 +69,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   /** Requests per batch (one transaction). */
   static final int MAX_BATCH = 256;
+  /** Payload bytes per send batch (a batch always takes one request, whatever its size). */
+  static final int MAX_BATCH_PAYLOAD_BYTES = 8 << 20;
   /** Message ids per acknowledgement batch. */
   static final int MAX_ACK_BATCH_IDS = 20_000;
 
@@ -79,7 +82,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
     this.webhooks = new Webhooks(rc.db());
     // writers hold a pool connection each while they run: leave most of the pool to everything else
     int writers = Math.max(1, Math.min(4, rc.config().poolSize() / 4));
-    this.sends = new GroupCommit<>("send-writer", writers, MAX_BATCH, Integer.MAX_VALUE, r -> 1, this::runSends,
+    this.sends = new GroupCommit<>("send-writer", writers, MAX_BATCH, MAX_BATCH_PAYLOAD_BYTES, r -> r.s.payload.length,
+        this::runSends,
         r -> r.answer.completeExceptionally(new ApiException(503, "relay shutting down")));
     this.acks = new GroupCommit<>("ack-writer", writers, MAX_BATCH, MAX_ACK_BATCH_IDS, r -> r.ids.size(),
         this::runAcks, r -> r.answer.completeExceptionally(new ApiException(503, "relay shutting down")));
@@ -422,7 +426,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
   private void runSends(UUID tenant, List<SendReq> batch) {
     List<Slot> slots;
     try {
-      slots = rc.db().inTenant(tenant, c -> storeBatch(c, tenant, batch));
+      slots = rc.db().inTenant(tenant, ROOM_HEADS, (c, heads) -> storeBatch(c, tenant, batch, heads));
     } catch (SQLException | RuntimeException e) {
       if (e instanceof SQLException) { // e.g. a room deleted meanwhile: each request gets its own answer
         LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
@@ -504,12 +508,11 @@ public final class MessageService implements MessageApi, AutoCloseable {
    * gets no route (the caller answers 403 or 404). Each read is one statement, as the one query
    * before this cache was: a membership change committed between them is seen by the next batch.
    */
-  private Map<List<UUID>, Route> routes(Connection c, List<UUID> rooms, List<Slot> slots) throws SQLException {
+  private Map<List<UUID>, Route> routes(Connection c, PreparedStatement heads, List<UUID> rooms, List<Slot> slots)
+      throws SQLException {
     Map<UUID, RoomHead> head = new HashMap<>();
-    try (PreparedStatement q = c.prepareStatement(
-        "select id, mode, epoch, members_version from rooms where id = any(?)")) {
-      q.setArray(1, c.createArrayOf("uuid", rooms.toArray()));
-      ResultSet rs = q.executeQuery();
+    heads.setArray(2, c.createArrayOf("uuid", rooms.toArray()));
+    try (ResultSet rs = Database.resultOf(heads)) {
       while (rs.next()) {
         head.put(rs.getObject(1, UUID.class), new RoomHead(rs.getString(2), rs.getLong(3), rs.getLong(4)));
       }
@@ -578,13 +581,18 @@ public final class MessageService implements MessageApi, AutoCloseable {
     return routes;
   }
 
-  private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch) throws SQLException {
+  /** A send batch's first query (sent with the tenant, {@link Database#inTenant(UUID, String, Database.FirstQueryTx)}). */
+  private static final String ROOM_HEADS =
+      "select id, mode, epoch, members_version from rooms where id = any(?)";
+
+  private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch, PreparedStatement heads)
+      throws SQLException {
     List<Slot> slots = new ArrayList<>(batch.size());
     for (SendReq r : batch) {
       slots.add(new Slot(r));
     }
     // every distinct (sender, room): membership, mode, epoch, recipients, webhooks
-    Map<List<UUID>, Route> routes = routes(c, slots.stream().map(sl -> sl.r.s.room).distinct().toList(), slots);
+    Map<List<UUID>, Route> routes = routes(c, heads, slots.stream().map(sl -> sl.r.s.room).distinct().toList(), slots);
     // each request's checks, in arrival order, as store() makes them
     Map<List<Object>, Slot> first = new HashMap<>();
     List<Slot> toInsert = new ArrayList<>();
@@ -635,7 +643,28 @@ public final class MessageService implements MessageApi, AutoCloseable {
     return slots;
   }
 
-  /** The messages of {@code slots} (distinct client ids), then all their deliveries: two statements. */
+  /**
+   * The messages of a batch and all their deliveries in one statement (one round trip). The source
+   * rows are numbered in arrival order ({@code i}), and ids are drawn in that order (the sort), so a
+   * batch is stored, and delivered, in that order. The payloads travel as one binary parameter
+   * (sliced by offset and length), not as a text array of hex. A message that is already stored
+   * (a retry whose first attempt committed) is skipped by {@code on conflict}, returns no row and
+   * gets no deliveries; its slot is answered with the existing id, as {@code store()} does.
+   */
+  private static final String INSERT_BATCH =
+      "with src as (select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::bigint[],"
+          + "   ?::int4[], ?::int4[]) with ordinality as u(s, r, t, ct, cm, e, off, len, i)),"
+          + " m as (insert into messages (tenant_id, sender_device_id, room_id, message_type, content_type,"
+          + "     client_message_id, epoch, payload)"
+          + "   select ?, s, r, t, ct, cm, e, substring(?::bytea from off for len) from src order by i"
+          + "   on conflict (tenant_id, sender_device_id, client_message_id) do nothing"
+          + "   returning id, created_at, sender_device_id, client_message_id),"
+          + " k as (select src.i, m.id, m.created_at from m"
+          + "   join src on src.s = m.sender_device_id and src.cm = m.client_message_id),"
+          + " d as (insert into deliveries (tenant_id, message_id, recipient_device_id, status)"
+          + "   select ?, k.id, x.rcp, 'pending' from k join unnest(?::int8[], ?::uuid[]) as x(i, rcp) on x.i = k.i)"
+          + " select i, id, created_at from k";
+
   private static void insertBatch(Connection c, UUID tenant, List<Slot> slots) throws SQLException {
     int n = slots.size();
     Object[] senders = new Object[n];
@@ -644,7 +673,10 @@ public final class MessageService implements MessageApi, AutoCloseable {
     String[] contentTypes = new String[n];
     String[] clientIds = new String[n];
     Long[] epochs = new Long[n];
-    byte[][] payloads = new byte[n][];
+    Integer[] offsets = new Integer[n];
+    Integer[] lengths = new Integer[n];
+    int total = 0;
+    int deliveries = 0;
     for (int i = 0; i < n; i++) {
       Send s = slots.get(i).r.s;
       senders[i] = slots.get(i).r.p.device();
@@ -653,58 +685,50 @@ public final class MessageService implements MessageApi, AutoCloseable {
       contentTypes[i] = s.contentType;
       clientIds[i] = s.clientId;
       epochs[i] = s.epoch;
-      payloads[i] = s.payload;
+      offsets[i] = total + 1; // substring() counts from 1
+      lengths[i] = s.payload.length;
+      total += s.payload.length;
+      deliveries += slots.get(i).route.recipients.size();
     }
-    Map<List<Object>, Slot> byKey = new HashMap<>();
-    for (Slot sl : slots) {
-      byKey.put(List.of(sl.r.p.device(), sl.r.s.clientId), sl);
-    }
-    // ids are drawn in arrival order (the sort), so a batch is stored, and delivered, in that order
-    try (PreparedStatement p = c.prepareStatement(
-        "insert into messages (tenant_id, sender_device_id, room_id, message_type, content_type,"
-            + " client_message_id, epoch, payload)"
-            + " select ?, u.s, u.r, u.t, u.ct, u.cm, u.e, u.p"
-            + " from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::bigint[], ?::bytea[])"
-            + "   with ordinality as u(s, r, t, ct, cm, e, p, i) order by u.i"
-            + " on conflict (tenant_id, sender_device_id, client_message_id) do nothing"
-            + " returning id, created_at, sender_device_id, client_message_id")) {
-      p.setObject(1, tenant);
-      p.setArray(2, c.createArrayOf("uuid", senders));
-      p.setArray(3, c.createArrayOf("uuid", rooms));
-      p.setArray(4, c.createArrayOf("text", types));
-      p.setArray(5, c.createArrayOf("text", contentTypes));
-      p.setArray(6, c.createArrayOf("text", clientIds));
-      p.setArray(7, c.createArrayOf("bigint", epochs));
-      p.setArray(8, c.createArrayOf("bytea", payloads));
-      ResultSet rs = p.executeQuery();
-      while (rs.next()) {
-        Slot sl = byKey.get(List.of(rs.getObject(3, UUID.class), rs.getString(4)));
-        Send s = sl.r.s;
-        Store.Stored st = new Store.Stored(rs.getLong(1), tenant, sl.r.p.device(), s.room, null, s.type,
-            s.contentType, s.clientId, s.epoch, s.payload, rs.getTimestamp(2).toInstant(), sl.route.recipients);
-        sl.outcome = new Outcome(st, -1, sl.route.hooks);
+    byte[] payloads = new byte[total];
+    Long[] index = new Long[deliveries];
+    Object[] recipients = new Object[deliveries];
+    int d = 0;
+    for (int i = 0; i < n; i++) {
+      Slot sl = slots.get(i);
+      System.arraycopy(sl.r.s.payload, 0, payloads, offsets[i] - 1, lengths[i]);
+      for (UUID r : sl.route.recipients) {
+        index[d] = (long) i + 1;
+        recipients[d++] = r;
       }
     }
-    List<Long> mids = new ArrayList<>();
-    List<UUID> recips = new ArrayList<>();
+    try (PreparedStatement p = c.prepareStatement(INSERT_BATCH)) {
+      p.setArray(1, c.createArrayOf("uuid", senders));
+      p.setArray(2, c.createArrayOf("uuid", rooms));
+      p.setArray(3, c.createArrayOf("text", types));
+      p.setArray(4, c.createArrayOf("text", contentTypes));
+      p.setArray(5, c.createArrayOf("text", clientIds));
+      p.setArray(6, c.createArrayOf("bigint", epochs));
+      p.setArray(7, c.createArrayOf("int4", offsets));
+      p.setArray(8, c.createArrayOf("int4", lengths));
+      p.setObject(9, tenant);
+      p.setBytes(10, payloads);
+      p.setObject(11, tenant);
+      p.setArray(12, c.createArrayOf("int8", index));
+      p.setArray(13, c.createArrayOf("uuid", recipients));
+      try (ResultSet rs = p.executeQuery()) {
+        while (rs.next()) {
+          Slot sl = slots.get(rs.getInt(1) - 1);
+          Send s = sl.r.s;
+          Store.Stored st = new Store.Stored(rs.getLong(2), tenant, sl.r.p.device(), s.room, null, s.type,
+              s.contentType, s.clientId, s.epoch, s.payload, rs.getTimestamp(3).toInstant(), sl.route.recipients);
+          sl.outcome = new Outcome(st, -1, sl.route.hooks);
+        }
+      }
+    }
     for (Slot sl : slots) {
       if (sl.outcome == null) { // already stored (a retry): its id, as store() answers
         sl.outcome = new Outcome(null, Store.existingId(c, sl.r.p.device(), sl.r.s.clientId), List.of());
-        continue;
-      }
-      for (UUID r : sl.outcome.stored.recipients()) {
-        mids.add(sl.outcome.stored.id());
-        recips.add(r);
-      }
-    }
-    if (!mids.isEmpty()) {
-      try (PreparedStatement p = c.prepareStatement(
-          "insert into deliveries (tenant_id, message_id, recipient_device_id, status)"
-              + " select ?, u.m, u.r, 'pending' from unnest(?::bigint[], ?::uuid[]) as u(m, r)")) {
-        p.setObject(1, tenant);
-        p.setArray(2, c.createArrayOf("bigint", mids.toArray()));
-        p.setArray(3, c.createArrayOf("uuid", recips.toArray()));
-        p.executeUpdate();
       }
     }
   }
