@@ -14,7 +14,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Schema V2: deliveries have no foreign key to messages, so deleting messages (by cascade from their
  * room) must still delete their deliveries, through the trigger on messages, as the relay's own role
- * under RLS; and the one read path still finds pending deliveries by the primary key.
+ * under RLS; and the one read path still finds pending deliveries by the primary key. Schema V5:
+ * messages have no foreign key to rooms either; the trigger on rooms deletes them.
  */
 class DeliveriesSchemaTest {
   static TestRelay relay;
@@ -51,14 +52,22 @@ class DeliveriesSchemaTest {
 
     assertThat(deliveries(tenant, g1.id(), g2.id())).isZero();
     assertThat(deliveries(tenant, k1.id())).isEqualTo(2);
+    // V5: messages have no foreign key to rooms; the trigger on rooms deletes them
+    assertThat(count(tenant, "messages", "id", g1.id(), g2.id())).isZero();
+    assertThat(count(tenant, "messages", "id", k1.id())).isEqualTo(1);
     List<Store.Stored> left = relay.database().inTenant(tenant, x -> Store.pending(x, tenant, c.id(), 0, 100));
     assertThat(left).extracting(Store.Stored::id).containsExactly(k1.id());
   }
 
   /** Delivery rows of these messages, counted by the administrative role (all tenants). */
   private static long deliveries(UUID tenant, long... messageIds) throws Exception {
+    return count(tenant, "deliveries", "message_id", messageIds);
+  }
+
+  private static long count(UUID tenant, String table, String idColumn, long... messageIds) throws Exception {
     return relay.database().asAdmin(tenant, x -> {
-      try (PreparedStatement p = x.prepareStatement("select count(*) from deliveries where message_id = any(?)")) {
+      try (PreparedStatement p = x.prepareStatement("select count(*) from " + table + " where " + idColumn
+          + " = any(?)")) {
         Long[] ids = new Long[messageIds.length];
         for (int i = 0; i < ids.length; i++) {
           ids[i] = messageIds[i];

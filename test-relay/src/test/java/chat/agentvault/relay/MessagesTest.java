@@ -1,6 +1,7 @@
 package chat.agentvault.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.relay.Agents.Agent;
 import chat.agentvault.relay.http.JsonBody;
@@ -61,6 +62,49 @@ class MessagesTest {
 
   static Http.Response send(Agent from, ObjectNode m) {
     return http.post("/api/v1/messages", m, from.token());
+  }
+
+  /**
+   * Schema V5 dropped messages' foreign key to rooms: a send batch must still never store a message
+   * into a room that is being deleted. Its read of the room (FOR KEY SHARE) waits for the deleting
+   * transaction; once that commits the room is gone, the send is refused and nothing is stored.
+   * Without that lock the send would read the room as it was, store the message and answer at once.
+   */
+  @Test
+  void aSendWaitsForARoomBeingDeletedAndStoresNothingInIt() throws Exception {
+    UUID tenant = Fixtures.tenant(relay);
+    Agent alice = Agents.agent(relay, tenant);
+    Agent bob = Agents.agent(relay, tenant);
+    String roomId = room(alice, "plaintext", List.of(alice, bob), List.of());
+    assertThat(send(alice, msg(roomId, "text", "before", "warm the recipient cache")).status()).isEqualTo(201);
+    var pool = java.util.concurrent.Executors.newSingleThreadExecutor();
+    try {
+      List<Future<Http.Response>> sent = new ArrayList<>();
+      relay.database().asAdmin(tenant, c -> {
+        try (java.sql.PreparedStatement p = c.prepareStatement("delete from rooms where id = ?")) {
+          p.setObject(1, UUID.fromString(roomId));
+          assertThat(p.executeUpdate()).isEqualTo(1);
+        }
+        sent.add(pool.submit(() -> send(alice, msg(roomId, "text", "during", "into a room being deleted"))));
+        assertThatThrownBy(() -> sent.get(0).get(700, TimeUnit.MILLISECONDS))
+            .isInstanceOf(java.util.concurrent.TimeoutException.class);
+        return null; // commits the deletion
+      });
+      Http.Response r = sent.get(0).get(10, TimeUnit.SECONDS);
+      assertThat(r.status()).as(r.raw()).isEqualTo(404);
+      long stored = relay.database().asAdmin(tenant, c -> {
+        try (java.sql.PreparedStatement p = c.prepareStatement(
+            "select count(*) from messages where room_id = ? or client_message_id = 'during'")) {
+          p.setObject(1, UUID.fromString(roomId));
+          java.sql.ResultSet rs = p.executeQuery();
+          rs.next();
+          return rs.getLong(1);
+        }
+      });
+      assertThat(stored).isZero();
+    } finally {
+      pool.shutdownNow();
+    }
   }
 
   /** Every pending non-event message of {@code a}, paged by cursor with {@code page}, not acknowledged. */

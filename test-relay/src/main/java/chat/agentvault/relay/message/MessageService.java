@@ -583,7 +583,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   /** A send batch's first query (sent with the tenant, {@link Database#inTenant(UUID, String, Database.FirstQueryTx)}). */
   private static final String ROOM_HEADS =
-      "select id, mode, epoch, members_version from rooms where id = any(?)";
+      "select id, mode, epoch, members_version from rooms where id = any(?) for key share"; // V5: held until commit
 
   private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch, PreparedStatement heads)
       throws SQLException {

@@ -74,6 +74,16 @@ public final class Store {
       Collection<UUID> recipients) throws SQLException {
     long id;
     Instant created;
+    if (room != null) {
+      // V5: the room cannot be deleted before this insert commits (what messages' foreign key to
+      // rooms guarded); a room already gone leaves nothing to insert
+      try (PreparedStatement p = c.prepareStatement("select 1 from rooms where id = ? for key share")) {
+        p.setObject(1, room);
+        if (!p.executeQuery().next()) {
+          throw new SQLException("room " + room + " does not exist", "23503");
+        }
+      }
+    }
     try (PreparedStatement p = c.prepareStatement(
         "insert into messages (tenant_id, sender_device_id, room_id, conversation_id, message_type,"
             + " content_type, client_message_id, epoch, payload) values (?, ?, ?, ?, ?, ?, ?, ?, ?)"
