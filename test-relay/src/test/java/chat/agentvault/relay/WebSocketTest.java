@@ -104,6 +104,53 @@ class WebSocketTest {
     }
   }
 
+  /**
+   * Sends pipelined over one socket form batches of several messages, each fanned out to more
+   * sockets than {@link chat.agentvault.relay.ws.WebSocketEndpoint#PARALLEL_FLUSH_MIN}, so two
+   * threads write the sockets of a batch: every reader still gets every message once, in id order,
+   * and the sender one answer per send.
+   */
+  @Test
+  void batchesWrittenToManySocketsByTwoThreadsArriveCompleteAndInOrder() throws Exception {
+    int readers = chat.agentvault.relay.ws.WebSocketEndpoint.PARALLEL_FLUSH_MIN + 8;
+    int messages = 120;
+    Fixtures.Device sender = Fixtures.active(relay, tenant, "agent");
+    List<Fixtures.Device> members = new ArrayList<>(List.of(sender));
+    for (int i = 0; i < readers; i++) {
+      members.add(Fixtures.active(relay, tenant, "agent"));
+    }
+    UUID room = RealtimeFixtures.room(relay, tenant, members);
+    List<WsClient> sockets = new ArrayList<>();
+    try (WsClient s = WsClient.connect(relay, Fixtures.login(relay, sender))) {
+      for (Fixtures.Device d : members.subList(1, members.size())) {
+        sockets.add(WsClient.connect(relay, Fixtures.login(relay, d)));
+      }
+      for (int i = 0; i < messages; i++) {
+        s.send(JsonBody.object().put("type", "send").put("room_id", room.toString()).put("message_type", "application")
+            .put("content_type", "text/plain").put("client_message_id", "burst-" + i)
+            .put("payload", JsonBody.b64(("burst " + i).getBytes(StandardCharsets.UTF_8))));
+      }
+      List<Long> ids = new ArrayList<>();
+      for (int i = 0; i < messages; i++) {
+        JsonNode sent = s.next("sent", 10);
+        assertThat(sent.path("client_message_id").asText()).isEqualTo("burst-" + i);
+        ids.add(sent.path("message_id").asLong());
+      }
+      assertThat(ids).isSorted().doesNotHaveDuplicates();
+      for (WsClient r : sockets) {
+        List<Long> got = new ArrayList<>();
+        while (got.size() < messages) {
+          got.add(r.next("message", 10).path("message").path("message_id").asLong());
+        }
+        assertThat(got).isEqualTo(ids);
+      }
+    } finally {
+      for (WsClient r : sockets) {
+        r.close();
+      }
+    }
+  }
+
   @Test
   void aBadFrameGetsAnErrorFrameAndTheConnectionSurvives() throws Exception {
     Fixtures.Device d = Fixtures.active(relay, tenant, "agent");
