@@ -213,6 +213,31 @@ class MessagesTest {
     assertThat(http.post("/api/v1/messages", m.put("client_message_id", "x"), carol.token()).status()).isEqualTo(404);
   }
 
+  /**
+   * Batched sends to a room whose recipients the relay has cached: after a commit moved the epoch
+   * (through the non-batched path, which does not touch that cache), a send with the old epoch is
+   * refused with the current one and a send with the new epoch is stored (the batch reads the
+   * room's epoch in its own transaction).
+   */
+  @Test
+  void aSendPlannedFromAStaleEpochIsRefusedWithTheCurrentEpoch() throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    Agent alice = Agents.agent(relay, t, "owner");
+    Agent bob = Agents.agent(relay, t);
+    String room = room(alice, "encrypted", List.of(bob), List.of());
+    assertThat(send(bob, msg(room, "mls_application", "warm-1", "x").put("epoch", 0)).status()).isEqualTo(201);
+    assertThat(send(bob, msg(room, "mls_application", "warm-2", "x").put("epoch", 0)).status()).isEqualTo(201);
+    assertThat(send(alice, msg(room, "mls_commit", "commit-0", "c").put("epoch", 0)).status()).isEqualTo(201);
+    Http.Response stale = send(bob, msg(room, "mls_application", "stale", "x").put("epoch", 0));
+    assertThat(stale.status()).as(stale.raw()).isEqualTo(409);
+    assertThat(stale.body().path("current_epoch").asLong()).isEqualTo(1);
+    assertThat(send(bob, msg(room, "mls_application", "fresh", "x").put("epoch", 1)).status()).isEqualTo(201);
+    assertThat(send(bob, msg(room, "mls_application", "fresh-2", "x").put("epoch", 1)).status()).isEqualTo(201);
+    List<JsonNode> got = fetchAll(alice, 100);
+    assertThat(got).extracting(m -> m.path("client_message_id").asText())
+        .containsExactly("warm-1", "warm-2", "fresh", "fresh-2");
+  }
+
   @Test
   void theDeliveryServiceAcceptsExactlyOneCommitPerEpoch() throws Exception {
     UUID t = Fixtures.tenant(relay);
