@@ -220,7 +220,7 @@ class MessagesTest {
    * room's epoch in its own transaction).
    */
   @Test
-  void aSendPlannedFromAStaleEpochIsRefusedWithTheCurrentEpoch() throws Exception {
+  void aBatchedSendWithTheEpochBeforeACommitIsRefusedWithTheCurrentOne() throws Exception {
     UUID t = Fixtures.tenant(relay);
     Agent alice = Agents.agent(relay, t, "owner");
     Agent bob = Agents.agent(relay, t);
