@@ -88,7 +88,10 @@ public final class LoadGenerator {
       System.setProperty("agentvault.embedded-pg.shared_preload_libraries", "pg_stat_statements");
     }
     Path dir = Files.createTempDirectory("agentvault-load-");
+    // the per-device rate limit (default 200/s, which send and ack frames share) still runs, but at
+    // --rate-limit (default 100,000/s) it measures the relay, not an operator's limit
     RelayConfig cfg = RelayConfig.builder().dataDir(dir).poolSize(Integer.parseInt(o.getOrDefault("pool", "16")))
+        .requestsPerSecond(Integer.parseInt(o.getOrDefault("rate-limit", "100000")))
         .tokenLifetime(Duration.ofHours(1)).build();
     System.out.printf("cores=%d jvm=%s maxHeap=%dMB%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20);

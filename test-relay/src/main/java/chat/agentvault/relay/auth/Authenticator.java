@@ -87,7 +87,11 @@ public final class Authenticator {
     return p;
   }
 
-  private void rateLimit(UUID device) {
+  /**
+   * Takes one request from {@code device}'s budget, or refuses with 429: every authenticated HTTP
+   * request, and every {@code send} and {@code ack} frame of its WebSockets, share that budget.
+   */
+  public void rateLimit(UUID device) {
     limit(buckets, device, rc.config().requestsPerSecond());
   }
 

@@ -49,6 +49,8 @@ final class Connection {
   volatile ScheduledFuture<?> expiry;
   /** Malformed frames in a row (the reader and, for answers that come later, the group commit's writers). */
   final AtomicInteger consecutiveBadFrames = new AtomicInteger();
+  /** {@code send} and {@code ack} frames taken and not yet answered (WebSocketEndpoint#MAX_UNANSWERED). */
+  final AtomicInteger unanswered = new AtomicInteger();
   /** Completes when every frame read so far is answered; touched only by the socket's reader. */
   private CompletableFuture<?> inflight = CompletableFuture.completedFuture(null);
 

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -54,6 +55,12 @@ public final class WebSocketEndpoint implements Fanout.Listener {
   private static final Logger LOG = LoggerFactory.getLogger(WebSocketEndpoint.class);
 
   static final int MAX_BAD_FRAMES = 10;
+  /**
+   * Most {@code send} and {@code ack} frames one socket may have waiting for their answer; more are
+   * refused with 429 until answers come back. Sends are answered when their batch commits, so a
+   * client could otherwise queue frames faster than the database stores them, without bound.
+   */
+  public static final int MAX_UNANSWERED = 1024;
   static final int BACKLOG_PAGE = 500;
   /** How long backlog ids are kept to drop late duplicates among live frames. */
   static final long FORGET_BACKLOG_MS = 30_000;
@@ -400,6 +407,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
         case "send" -> {
           JsonNode cmid = rest.get("client_message_id");
           clientMessageId = cmid != null && cmid.isTextual() && cmid.textValue().length() <= 200 ? cmid.textValue() : null;
+          admit(c);
           JsonBody body = JsonBody.of(rest, MessageService.SEND_FIELDS);
           JsonNode mt = rest.get("message_type");
           if (!MessageService.batchable(mt != null && mt.isTextual() ? mt.textValue() : null, rest.hasNonNull("room_id"))) {
@@ -408,7 +416,7 @@ public final class WebSocketEndpoint implements Fanout.Listener {
             c.awaitInflight();
           }
           String id = clientMessageId;
-          c.track(api().submitAsync(c.principal, body).whenComplete((answer, x) -> {
+          c.track(answered(c, () -> api().submitAsync(c.principal, body)).whenComplete((answer, x) -> {
             if (x != null) {
               failed(c, x, id);
               return;
@@ -421,8 +429,9 @@ public final class WebSocketEndpoint implements Fanout.Listener {
           }));
         }
         case "ack" -> {
+          admit(c);
           List<Long> ids = MessageService.messageIds(JsonBody.of(rest, ACK_FIELDS));
-          c.track(api().ackAsync(c.principal, ids).whenComplete((n2, x) -> {
+          c.track(answered(c, () -> api().ackAsync(c.principal, ids)).whenComplete((n2, x) -> {
             if (x != null) {
               failed(c, x, null);
             } else {
@@ -436,6 +445,31 @@ public final class WebSocketEndpoint implements Fanout.Listener {
     } catch (RuntimeException e) {
       failed(c, e, clientMessageId);
     }
+  }
+
+  /**
+   * The limits on a {@code send} or {@code ack} frame, before it is read further: the device's rate
+   * limit (the budget its HTTP requests use too) and {@link #MAX_UNANSWERED}. Either answers 429
+   * (an error frame naming the frame's client_message_id); the socket stays open.
+   */
+  private void admit(Connection c) {
+    authn.rateLimit(c.principal.device());
+    if (c.unanswered.get() >= MAX_UNANSWERED) {
+      throw new ApiException(429, "too many frames awaiting an answer");
+    }
+  }
+
+  /** Counts the frame as unanswered until {@code work}'s answer completes (or it fails at once). */
+  private static <T> CompletableFuture<T> answered(Connection c, java.util.function.Supplier<CompletableFuture<T>> work) {
+    c.unanswered.incrementAndGet();
+    CompletableFuture<T> f;
+    try {
+      f = work.get();
+    } catch (RuntimeException e) {
+      c.unanswered.decrementAndGet();
+      throw e;
+    }
+    return f.whenComplete((v, x) -> c.unanswered.decrementAndGet()); // counted down before the answer goes out
   }
 
   /** Answers a frame that failed (at once, or later from a group commit) with an error frame. */
