@@ -52,9 +52,7 @@ class RateLimitTest {
       assertThat(publicLimited).isGreaterThanOrEqualTo(10);
       assertThat(http.get("/health", null).status()).isEqualTo(200);
     } finally {
-      try (var s = Files.walk(dir)) {
-        s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-      }
+      delete(dir);
     }
   }
 
@@ -62,10 +60,10 @@ class RateLimitTest {
   void sendFramesShareTheDevicesBudgetAndAreRefusedWith429ByName() throws Exception {
     Path dir = Files.createTempDirectory("rl-ws-relay-");
     try (TestRelay relay = TestRelay.start(RelayConfig.builder().dataDir(dir).requestsPerSecond(5).build())) {
-      UUID t = Fixtures.tenant(relay);
-      Fixtures.Device sender = Fixtures.active(relay, t, "agent");
-      Fixtures.Device reader = Fixtures.active(relay, t, "agent");
-      UUID room = RealtimeFixtures.room(relay, t, List.of(sender, reader));
+      Sender x = senderInRoom(relay);
+      UUID t = x.tenant();
+      Fixtures.Device sender = x.device();
+      UUID room = x.room();
       try (WsClient ws = WsClient.connect(relay, Fixtures.login(relay, sender))) {
         int frames = 30;
         for (int i = 0; i < frames; i++) {
@@ -108,10 +106,10 @@ class RateLimitTest {
   void aSocketHasAtMostMaxUnansweredSendsInFlight() throws Exception {
     Path dir = Files.createTempDirectory("rl-inflight-relay-");
     try (TestRelay relay = TestRelay.start(RelayConfig.builder().dataDir(dir).requestsPerSecond(0).build())) {
-      UUID t = Fixtures.tenant(relay);
-      Fixtures.Device sender = Fixtures.active(relay, t, "agent");
-      Fixtures.Device reader = Fixtures.active(relay, t, "agent");
-      UUID room = RealtimeFixtures.room(relay, t, List.of(sender, reader));
+      Sender x = senderInRoom(relay);
+      UUID t = x.tenant();
+      Fixtures.Device sender = x.device();
+      UUID room = x.room();
       int extra = 50;
       try (WsClient ws = WsClient.connect(relay, Fixtures.login(relay, sender))) {
         List<JsonNode> early = new ArrayList<>();
@@ -153,6 +151,16 @@ class RateLimitTest {
     } finally {
       delete(dir);
     }
+  }
+
+  /** A sending device of a new tenant, in a room with one other member. */
+  private record Sender(UUID tenant, Fixtures.Device device, UUID room) {}
+
+  private static Sender senderInRoom(TestRelay relay) throws Exception {
+    UUID t = Fixtures.tenant(relay);
+    Fixtures.Device sender = Fixtures.active(relay, t, "agent");
+    Fixtures.Device reader = Fixtures.active(relay, t, "agent");
+    return new Sender(t, sender, RealtimeFixtures.room(relay, t, List.of(sender, reader)));
   }
 
   private static JsonNode send(UUID room, String clientId) {

@@ -110,17 +110,10 @@ public final class Database implements AutoCloseable {
 
   /** Runs {@code work} in one transaction of the application role, scoped to {@code tenant}. */
   public <T> T inTenant(UUID tenant, Tx<T> work) throws SQLException {
-    try (Connection c = app.getConnection()) {
-      try {
-        setTenant(c, tenant);
-        T result = work.run(c);
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c, e);
-        throw e;
-      }
-    }
+    return transaction(app, c -> {
+      setTenant(c, tenant);
+      return work.run(c);
+    });
   }
 
   /**
@@ -132,20 +125,12 @@ public final class Database implements AutoCloseable {
    * every tenant table then fails closed.
    */
   public <T> T inTenant(UUID tenant, String firstQuery, FirstQueryTx<T> work) throws SQLException {
-    try (Connection c = app.getConnection()) {
-      try {
-        T result;
-        try (PreparedStatement first = c.prepareStatement(SET_TENANT + "; " + firstQuery)) {
-          first.setString(1, tenant.toString());
-          result = work.run(c, first);
-        }
-        c.commit();
-        return result;
-      } catch (SQLException | RuntimeException e) {
-        rollbackQuietly(c, e);
-        throw e;
+    return transaction(app, c -> {
+      try (PreparedStatement first = c.prepareStatement(SET_TENANT + "; " + firstQuery)) {
+        first.setString(1, tenant.toString());
+        return work.run(c, first);
       }
-    }
+    });
   }
 
   /** Executes the first query of {@link #inTenant(UUID, String, FirstQueryTx)} and returns its rows. */
@@ -159,11 +144,18 @@ public final class Database implements AutoCloseable {
 
   /** Runs {@code work} in one transaction of the administrative role, scoped to {@code tenant}. */
   public <T> T asAdmin(UUID tenant, Tx<T> work) throws SQLException {
-    try (Connection c = admin.getConnection()) {
+    return transaction(admin, c -> {
+      if (tenant != null) {
+        setTenant(c, tenant);
+      }
+      return work.run(c);
+    });
+  }
+
+  /** {@code work} on a connection of {@code pool}, committed, or rolled back when it throws. */
+  private static <T> T transaction(DataSource pool, Tx<T> work) throws SQLException {
+    try (Connection c = pool.getConnection()) {
       try {
-        if (tenant != null) {
-          setTenant(c, tenant);
-        }
         T result = work.run(c);
         c.commit();
         return result;
@@ -173,6 +165,7 @@ public final class Database implements AutoCloseable {
       }
     }
   }
+
 
   /** A connection of the application role with no tenant set: for tests that prove RLS. */
   public Connection rawAppConnection() throws SQLException {
