@@ -31,14 +31,18 @@ import java.util.concurrent.atomic.LongAdder;
  * recipients) and the end-to-end latency from the send call to the frame's arrival, p50 and p99.
  *
  * <p>Options: {@code --scenarios 10x50,100x5} (members x rooms), {@code --senders 1} per room,
- * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 5},
+ * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 30},
  * {@code --payload 1024}, {@code --ack-batch 50} ids or {@code --ack-ms 1000} since the last ack,
  * {@code --pool 16} (database connections), {@code --client nio} ({@link NioWebSocketClient}: one
  * selector thread for every socket, frames parsed as bytes) or {@code jdk} ({@code
  * java.net.http.WebSocket}), {@code --clients 2} (JDK HttpClients, each with its own selector
  * thread), {@code --fanout-only RATE} (no database: RATE messages/s straight into the fan-out, no
  * acks; measures the WebSocket layer alone), {@code --pg-stats true} (the embedded PostgreSQL loads
- * pg_stat_statements; each scenario prints the relay's costliest statements, per row).
+ * pg_stat_statements; each scenario prints the relay's costliest statements, per row), {@code
+ * --timeline true} (one line per measured second, with its wall-clock time: deliveries, p50, p99
+ * and max of that second, to tell a steady tail from stalls). The CPU report covers this JVM's
+ * threads by pool, its JIT compiler and GC threads (from /proc, which ThreadMXBean does not list),
+ * every process named postgres, and the whole machine.
  */
 public final class LoadGenerator {
   private static final String PREFIX = "{\"type\":\"message\",\"message\":{\"message_id\":";
@@ -60,6 +64,8 @@ public final class LoadGenerator {
   private final LongAdder sends = new LongAdder();
   private final LongAdder errors = new LongAdder();
   private final Histogram latency = new Histogram();
+  private final Histogram lastSecond = new Histogram(); // --timeline true
+  private volatile boolean timeline;
 
   private LoadGenerator(TestRelay relay, Map<String, String> o) {
     this.relay = relay;
@@ -190,7 +196,7 @@ public final class LoadGenerator {
     int sendersPerRoom = num("senders", 1);
     int window = num("window", 8);
     int seconds = num("seconds", 20);
-    int warmup = num("warmup", 5);
+    int warmup = num("warmup", 30); // on 2 cores C2 still compiles ~0.25 of a core 10 s in (docs/benchmarks.md)
     int payloadBytes = num("payload", 1024);
     int ackBatch = num("ack-batch", 50);
     deliveries.reset();
@@ -244,9 +250,23 @@ public final class LoadGenerator {
     latency.reset();
     Map<String, Long> cpu0 = threadCpu();
     long[] sys0 = machineCpu();
+    timeline = Boolean.parseBoolean(o.getOrDefault("timeline", "false"));
+    lastSecond.reset();
     measuring = true;
     long t0 = System.nanoTime();
-    Thread.sleep(seconds * 1000L);
+    if (timeline) { // one line per second: where in the run the slow deliveries are
+      long dPrev = d0;
+      for (int i = 1; i <= seconds; i++) {
+        Thread.sleep(Math.max(0, t0 + i * 1_000_000_000L - System.nanoTime()) / 1_000_000L);
+        long dNow = deliveries.sum();
+        System.out.printf("    %s second %2d: deliveries %,7d  p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms%n", java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), i, dNow - dPrev,
+            lastSecond.percentile(0.50) / 1000.0, lastSecond.percentile(0.99) / 1000.0, lastSecond.max() / 1000.0);
+        lastSecond.reset();
+        dPrev = dNow;
+      }
+    } else {
+      Thread.sleep(seconds * 1000L);
+    }
     measuring = false;
     double secs = (System.nanoTime() - t0) / 1e9;
     Map<String, Long> cpu1 = threadCpu();
@@ -357,7 +377,58 @@ public final class LoadGenerator {
         m.merge(info.getThreadName().replaceAll("[0-9]+", "N"), t, Long::sum);
       }
     }
+    // threads the JVM hides from ThreadMXBean (JIT compilers, GC), and the database's processes
+    m.putAll(procCpu());
     return m;
+  }
+
+  /**
+   * From /proc (Linux; empty elsewhere): CPU nanoseconds of this JVM's JIT compiler and GC threads,
+   * which ThreadMXBean does not list, and of every process named postgres (the embedded database).
+   */
+  private static Map<String, Long> procCpu() {
+    Map<String, Long> m = new HashMap<>();
+    try (var tasks = Files.list(Path.of("/proc/self/task"))) {
+      for (Path t : (Iterable<Path>) tasks::iterator) {
+        String comm = readQuietly(t.resolve("comm"));
+        String group = comm.contains("CompilerThre") ? "JIT compiler" : comm.startsWith("GC Thread")
+            || comm.startsWith("G1 ") ? "GC" : null;
+        if (group != null) {
+          m.merge(group, jiffies(readQuietly(t.resolve("stat"))), Long::sum);
+        }
+      }
+    } catch (Exception e) {
+      return Map.of();
+    }
+    try (var procs = Files.list(Path.of("/proc"))) {
+      for (Path p : (Iterable<Path>) procs::iterator) {
+        if (p.getFileName().toString().chars().allMatch(Character::isDigit)
+            && readQuietly(p.resolve("comm")).equals("postgres")) {
+          m.merge("postgres (all processes)", jiffies(readQuietly(p.resolve("stat"))), Long::sum);
+        }
+      }
+    } catch (Exception e) {
+      // no postgres figure
+    }
+    return m;
+  }
+
+  private static String readQuietly(Path p) {
+    try {
+      return Files.readString(p).trim();
+    } catch (Exception e) {
+      return "";
+    }
+  }
+
+  /** utime + stime of a /proc stat line (fields 14 and 15; the command name may hold spaces), in ns. */
+  private static long jiffies(String stat) {
+    int close = stat.lastIndexOf(')');
+    if (close < 0) {
+      return 0;
+    }
+    String[] f = stat.substring(close + 2).split(" ");
+    return (Long.parseLong(f[11]) + Long.parseLong(f[12])) * 10_000_000L; // USER_HZ 100
   }
 
   /** Busy jiffies of the whole machine (user + nice + system + irq + softirq), from /proc/stat. */
@@ -428,6 +499,9 @@ public final class LoadGenerator {
       deliveries.increment();
       if (measuring) {
         latency.record((now - sentAt) / 1000);
+        if (timeline) {
+          lastSecond.record((now - sentAt) / 1000);
+        }
       }
     }
 
