@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
  * acknowledged survives a crash of the relay and of the database server. Other server settings can be
  * given as system properties {@code agentvault.embedded-pg.NAME=VALUE} (fsync, synchronous_commit and
  * full_page_writes cannot be changed that way). New WAL segments are not zero-filled
- * ({@code wal_init_zero = off}, see {@link #start}).
+ * ({@code wal_init_zero = off}) and backends flush their data writes as they go ({@code
+ * backend_flush_after = 256kB}); see {@link #start}.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
@@ -44,6 +45,15 @@ public final class EmbeddedDatabase implements AutoCloseable {
         // full disk is met at a WAL write (a PANIC, then crash recovery: no committed transaction
         // is lost) rather than at segment creation. Overridable like the settings below.
         .setServerConfig("wal_init_zero", "off")
+        // Backends write the dirty buffers they evict (under the load generator's load the tables
+        // grow far past shared_buffers; the disk took about 50 MB/s, WAL included). Without this,
+        // those writes sat in the kernel's page cache until its 30 s expiry and then went to disk in
+        // bursts of hundreds of MB, and every commit's WAL fsync queued behind such a burst waited
+        // for it: send batches stalled 100-250 ms every 15-30 s (docs/benchmarks.md, relay, fifth
+        // round). With it, each backend asks the kernel to write back every 256 kB it wrote
+        // (PostgreSQL's checkpointer and bgwriter already do so by default on Linux; backends
+        // default to 0). Overridable like the settings below.
+        .setServerConfig("backend_flush_after", "256kB")
         .setPGStartupWait(Duration.ofSeconds(60));
     // operators' settings (-Dagentvault.embedded-pg.NAME=VALUE), e.g. shared_buffers, or
     // shared_preload_libraries=pg_stat_statements for the load generator's --pg-stats
