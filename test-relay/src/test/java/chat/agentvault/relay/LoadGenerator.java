@@ -196,7 +196,7 @@ public final class LoadGenerator {
     int sendersPerRoom = num("senders", 1);
     int window = num("window", 8);
     int seconds = num("seconds", 20);
-    int warmup = num("warmup", 30); // on 2 cores C2 still compiles ~0.25 of a core 10 s in (docs/benchmarks.md)
+    int warmup = num("warmup", 30); // 2 cores: C2 still takes ~0.25 of a core 10 s in (docs/benchmarks.md)
     int payloadBytes = num("payload", 1024);
     int ackBatch = num("ack-batch", 50);
     deliveries.reset();
@@ -259,7 +259,8 @@ public final class LoadGenerator {
       for (int i = 1; i <= seconds; i++) {
         Thread.sleep(Math.max(0, t0 + i * 1_000_000_000L - System.nanoTime()) / 1_000_000L);
         long dNow = deliveries.sum();
-        System.out.printf("    %s second %2d: deliveries %,7d  p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms%n", java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), i, dNow - dPrev,
+        System.out.printf("    %s second %2d: deliveries %,7d  p50 %5.1f ms  p99 %5.1f ms  max %6.1f ms%n",
+            java.time.LocalTime.now().truncatedTo(java.time.temporal.ChronoUnit.MILLIS), i, dNow - dPrev,
             lastSecond.percentile(0.50) / 1000.0, lastSecond.percentile(0.99) / 1000.0, lastSecond.max() / 1000.0);
         lastSecond.reset();
         dPrev = dNow;

@@ -150,8 +150,8 @@ class RelayBasicsTest {
   void theEmbeddedDatabaseCommitsDurablyAndSmoothsItsDiskWrites() throws Exception {
     relay.database().asAdmin(null, c -> {
       try (ResultSet rs = c.createStatement().executeQuery("select name, setting from pg_settings"
-          + " where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_init_zero', 'backend_flush_after')"
-          + " order by 1")) {
+          + " where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_init_zero',"
+          + " 'backend_flush_after') order by 1")) {
         java.util.Map<String, String> settings = new java.util.TreeMap<>();
         while (rs.next()) {
           settings.put(rs.getString(1), rs.getString(2));
