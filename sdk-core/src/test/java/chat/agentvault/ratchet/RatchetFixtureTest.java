@@ -7,6 +7,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -18,6 +22,11 @@ import org.junit.jupiter.params.provider.ValueSource;
  * test-only keys) still load, write back byte for byte, and decrypt the messages recorded with them:
  * a late message from a skipped key and the next message of the chain. Regenerate only for a new
  * format version: {@code -Dagentvault.ratchet.fixtures.write=true}.
+ *
+ * <p>The record is read on a clock fixed at the time it was recorded ({@code recordedAt}): its
+ * skipped key expires {@link RatchetConfig#skippedKeyLifetime()} (14 days) after it was stored, so
+ * on the wall clock the late message would be refused as expired from then on (as it was, from
+ * 2026-12-07, before the clock was fixed).
  */
 class RatchetFixtureTest {
   private static final HexFormat HEX = HexFormat.of();
@@ -42,7 +51,8 @@ class RatchetFixtureTest {
     byte[] record = HEX.parseHex(f.get("record"));
     assertThat(SessionRecord.parse(record).toBytes()).as("writes back identically").isEqualTo(record);
     PeerAddress alice = new PeerAddress(Fingerprint.parse(f.get("peer")), 1);
-    Party bob = Party.create();
+    Clock recordedAt = Clock.fixed(Instant.parse(f.get("recordedAt")), ZoneOffset.UTC);
+    Party bob = new Party(RatchetConfig.builder().clock(recordedAt).build());
     bob.sessions.save(alice, record);
     bob.restart();
     assertThat(new String(bob.api.decrypt(alice, HEX.parseHex(f.get("late"))).plaintext(), StandardCharsets.UTF_8))
@@ -63,6 +73,7 @@ class RatchetFixtureTest {
     StringBuilder out = new StringBuilder();
     out.append("# Session record version 1").append(he ? " (header encryption)" : "")
         .append(", recorded by RatchetFixtureTest with random test-only keys.\n");
+    out.append("recordedAt=").append(Instant.now().truncatedTo(ChronoUnit.SECONDS)).append('\n');
     out.append("peer=").append(alice.identity.fingerprint().full()).append('\n');
     out.append("record=").append(HEX.formatHex(bob.stored(alice))).append('\n');
     out.append("late=").append(HEX.formatHex(late)).append('\n');
