@@ -151,14 +151,16 @@ class RelayBasicsTest {
     relay.database().asAdmin(null, c -> {
       try (ResultSet rs = c.createStatement().executeQuery("select name, setting from pg_settings"
           + " where name in ('fsync', 'synchronous_commit', 'full_page_writes', 'wal_init_zero',"
-          + " 'backend_flush_after') order by 1")) {
+          + " 'backend_flush_after', 'shared_buffers') order by 1")) {
         java.util.Map<String, String> settings = new java.util.TreeMap<>();
         while (rs.next()) {
           settings.put(rs.getString(1), rs.getString(2));
         }
         assertThat(settings).containsExactly(java.util.Map.entry("backend_flush_after", "32"), // 8 kB pages
             java.util.Map.entry("fsync", "on"),
-            java.util.Map.entry("full_page_writes", "on"), java.util.Map.entry("synchronous_commit", "on"),
+            java.util.Map.entry("full_page_writes", "on"),
+            java.util.Map.entry("shared_buffers", "4096"), // 8 kB pages: 32 MB
+            java.util.Map.entry("synchronous_commit", "on"),
             java.util.Map.entry("wal_init_zero", "off"));
       }
       return null;

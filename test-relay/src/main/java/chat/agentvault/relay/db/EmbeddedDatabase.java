@@ -16,8 +16,9 @@ import org.slf4j.LoggerFactory;
  * acknowledged survives a crash of the relay and of the database server. Other server settings can be
  * given as system properties {@code agentvault.embedded-pg.NAME=VALUE} (fsync, synchronous_commit and
  * full_page_writes cannot be changed that way). New WAL segments are not zero-filled
- * ({@code wal_init_zero = off}) and backends flush their data writes as they go ({@code
- * backend_flush_after = 256kB}); see {@link #start}.
+ * ({@code wal_init_zero = off}), backends flush their data writes as they go ({@code
+ * backend_flush_after = 256kB}) and the buffer pool is small ({@code shared_buffers = 32MB}), so
+ * pages the relay adds reach the disk steadily rather than in bursts; see {@link #start}.
  */
 public final class EmbeddedDatabase implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(EmbeddedDatabase.class);
@@ -54,6 +55,17 @@ public final class EmbeddedDatabase implements AutoCloseable {
         // (PostgreSQL's checkpointer and bgwriter already do so by default on Linux; backends
         // default to 0). Overridable like the settings below.
         .setServerConfig("backend_flush_after", "256kB")
+        // A small buffer pool, so that a page the relay adds is written back within seconds. The
+        // relay's tables only grow at their end, and PostgreSQL 16+ adds a page by writing 8 kB of
+        // zeros (mdzeroextend) that stay dirty in the kernel's page cache until the page's buffer
+        // is evicted and written (then flushed, above): about shared_buffers / growth rate, 6 s with
+        // the default 128 MB under the load generator's 20 MB/s. The kernel's flusher writes every
+        // dirty page of a file that has been dirty for 30 s, every 5 s: with 128 MB that was
+        // 100-120 MB at once, and the WAL fsyncs queued behind it (p99 60-90 ms in those seconds).
+        // With 32 MB the pages stay dirty about 1.5 s and such a write is about 25 MB
+        // (docs/benchmarks.md, relay, sixth round). Reads still hit the kernel's page cache.
+        // Overridable like the settings below (an operator's larger value wins).
+        .setServerConfig("shared_buffers", "32MB")
         .setPGStartupWait(Duration.ofSeconds(60));
     // operators' settings (-Dagentvault.embedded-pg.NAME=VALUE), e.g. shared_buffers, or
     // shared_preload_libraries=pg_stat_statements for the load generator's --pg-stats
