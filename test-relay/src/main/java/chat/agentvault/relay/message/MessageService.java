@@ -774,7 +774,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
             + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'")) {
       for (AckReq r : batch) {
         p.setObject(1, r.p.device());
-        p.setArray(2, c.createArrayOf("bigint", r.ids.toArray()));
+        p.setArray(2, c.createArrayOf("bigint", r.ids.toArray(new Long[0]))); // Long[]: sent binary, not as text
         p.addBatch();
       }
       int[] counts = p.executeBatch();

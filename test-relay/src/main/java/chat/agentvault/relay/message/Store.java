@@ -189,7 +189,7 @@ public final class Store {
         "update deliveries set status = 'delivered', delivered_at = now()"
             + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'")) {
       p.setObject(1, recipient);
-      p.setArray(2, c.createArrayOf("bigint", messageIds.toArray()));
+      p.setArray(2, c.createArrayOf("bigint", messageIds.toArray(new Long[0]))); // Long[]: sent binary
       return p.executeUpdate();
     }
   }
