@@ -64,7 +64,7 @@ public final class EmbeddedDatabase implements AutoCloseable {
         // 100-120 MB at once, and the WAL fsyncs queued behind it (p99 60-90 ms in those seconds).
         // With 32 MB the pages stay dirty about 1.5 s and such a write is about 25 MB
         // (docs/benchmarks.md, relay, sixth round). Reads still hit the kernel's page cache.
-        // Overridable like the settings below (an operator's larger value wins).
+        // Overridable like the settings below: an operator who wants a larger pool sets it.
         .setServerConfig("shared_buffers", "32MB")
         .setPGStartupWait(Duration.ofSeconds(60));
     // operators' settings (-Dagentvault.embedded-pg.NAME=VALUE), e.g. shared_buffers, or
