@@ -166,7 +166,6 @@ public final class Database implements AutoCloseable {
     }
   }
 
-
   /** A connection of the application role with no tenant set: for tests that prove RLS. */
   public Connection rawAppConnection() throws SQLException {
     return app.getConnection();

@@ -769,9 +769,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
    * pick a hash join over a sequential scan of every delivery of the tenant once the batch was large.
    */
   private static int[] ackBatch(Connection c, List<AckReq> batch) throws SQLException {
-    try (PreparedStatement p = c.prepareStatement(
-        "update deliveries set status = 'delivered', delivered_at = now()"
-            + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'")) {
+    try (PreparedStatement p = c.prepareStatement(Store.ACK)) {
       for (AckReq r : batch) {
         p.setObject(1, r.p.device());
         p.setArray(2, c.createArrayOf("bigint", r.ids.toArray(new Long[0]))); // Long[]: sent binary, not as text

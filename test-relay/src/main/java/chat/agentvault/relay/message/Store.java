@@ -177,6 +177,10 @@ public final class Store {
     }
   }
 
+  /** Acknowledgement of one recipient's deliveries: (recipient, message ids as a bigint array). */
+  static final String ACK = "update deliveries set status = 'delivered', delivered_at = now()"
+      + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'";
+
   /**
    * Marks {@code recipient}'s pending deliveries of {@code messageIds} delivered; returns how many
    * changed (an id that is unknown, not this device's, or already acknowledged counts nothing).
@@ -185,9 +189,7 @@ public final class Store {
     if (messageIds.isEmpty()) {
       return 0;
     }
-    try (PreparedStatement p = c.prepareStatement(
-        "update deliveries set status = 'delivered', delivered_at = now()"
-            + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'")) {
+    try (PreparedStatement p = c.prepareStatement(ACK)) {
       p.setObject(1, recipient);
       p.setArray(2, c.createArrayOf("bigint", messageIds.toArray(new Long[0]))); // Long[]: sent binary
       return p.executeUpdate();
