@@ -33,8 +33,6 @@ public final class RelayConfig {
   private final int poolSize;
   private final boolean bootstrapTenant;
   private final Clock clock;
-  private final Duration deliveredRetention;
-  private final Duration retentionSweepInterval;
 
   private RelayConfig(Builder b) {
     this.host = b.host;
@@ -58,8 +56,6 @@ public final class RelayConfig {
     this.poolSize = b.poolSize;
     this.bootstrapTenant = b.bootstrapTenant;
     this.clock = b.clock;
-    this.deliveredRetention = b.deliveredRetention;
-    this.retentionSweepInterval = b.retentionSweepInterval;
   }
 
   public static Builder builder() {
@@ -89,8 +85,6 @@ public final class RelayConfig {
     b.poolSize = poolSize;
     b.bootstrapTenant = bootstrapTenant;
     b.clock = clock;
-    b.deliveredRetention = deliveredRetention;
-    b.retentionSweepInterval = retentionSweepInterval;
     return b;
   }
 
@@ -116,9 +110,6 @@ public final class RelayConfig {
   public int poolSize() { return poolSize; }
   public boolean bootstrapTenant() { return bootstrapTenant; }
   public Clock clock() { return clock; }
-  /** How long an acknowledged delivery row is kept (its status readable) before the sweep deletes it. */
-  public Duration deliveredRetention() { return deliveredRetention; }
-  public Duration retentionSweepInterval() { return retentionSweepInterval; }
 
   @Override
   public String toString() {
@@ -149,8 +140,6 @@ public final class RelayConfig {
     private int poolSize = 16;
     private boolean bootstrapTenant = false;
     private Clock clock = Clock.systemUTC();
-    private Duration deliveredRetention = Duration.ofHours(1);
-    private Duration retentionSweepInterval = Duration.ofMinutes(10);
 
     private Builder() {}
 
@@ -196,20 +185,6 @@ public final class RelayConfig {
     /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
     public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }
     public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }
-    /** Acknowledged deliveries older than this are deleted (default 1 hour). */
-    public Builder deliveredRetention(Duration d) {
-      if (d.isNegative()) {
-        throw new IllegalArgumentException("deliveredRetention must not be negative");
-      }
-      this.deliveredRetention = d;
-      return this;
-    }
-    /**
-     * How often the retention sweep runs (default 10 minutes, a sixth of the default retention: each
-     * sweep reads all of each tenant's deliveries (no index serves it), so its cost grows with the table and
-     * not with what is due; zero: never on its own).
-     */
-    public Builder retentionSweepInterval(Duration d) { this.retentionSweepInterval = Objects.requireNonNull(d); return this; }
 
     public RelayConfig build() {
       if (jdbcUrl == null && dataDir == null) {

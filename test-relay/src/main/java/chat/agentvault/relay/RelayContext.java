@@ -15,7 +15,6 @@ public final class RelayContext {
   private final Fanout fanout;
   private final String instanceId = UUID.randomUUID().toString();
   private volatile MessageApi messages;
-  private volatile chat.agentvault.relay.message.Retention retention;
 
   RelayContext(RelayConfig config, Database db, Jwt jwt, Fanout fanout) {
     this.config = config;
@@ -31,15 +30,6 @@ public final class RelayContext {
   public Clock clock() { return config.clock(); }
   public String instanceId() { return instanceId; }
   public MessageApi messages() { return messages; }
-
-  /** The sweep of acknowledged deliveries. */
-  public chat.agentvault.relay.message.Retention retention() {
-    return retention;
-  }
-
-  void retention(chat.agentvault.relay.message.Retention retention) {
-    this.retention = retention;
-  }
 
   void messages(MessageApi messages) {
     this.messages = messages;

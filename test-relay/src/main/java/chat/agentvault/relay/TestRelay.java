@@ -15,7 +15,6 @@ import chat.agentvault.relay.http.Responses;
 import chat.agentvault.relay.keys.KeyRoutes;
 import chat.agentvault.relay.message.MessageRoutes;
 import chat.agentvault.relay.message.MessageService;
-import chat.agentvault.relay.message.Retention;
 import chat.agentvault.relay.room.RoomRoutes;
 import chat.agentvault.relay.ws.WebSocketEndpoint;
 import io.javalin.Javalin;
@@ -111,7 +110,6 @@ public final class TestRelay implements AutoCloseable {
       fanout = Fanouts.create(config);
       RelayContext rc = new RelayContext(config, db, jwt, fanout);
       rc.messages(new MessageService(rc));
-      rc.retention(new Retention(db, config.deliveredRetention(), config.retentionSweepInterval()));
       Authenticator authn = new Authenticator(rc);
       Javalin app = server(config, rc, authn);
       app.start(config.host(), config.port());
@@ -305,9 +303,6 @@ public final class TestRelay implements AutoCloseable {
         } catch (Exception e) {
           LOG.warn("message service did not close cleanly: {}", e.toString());
         }
-      }
-      if (rc.retention() != null) {
-        rc.retention().close();
       }
       rc.fanout().close();
       db.close();

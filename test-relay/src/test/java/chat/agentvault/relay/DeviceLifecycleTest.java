@@ -399,7 +399,7 @@ class DeviceLifecycleTest {
       try (PreparedStatement p = c.prepareStatement(
           "select m.payload, m.content_type, m.sender_device_id,"
               + " array(select d.recipient_device_id::text from deliveries d where d.message_id = m.id"
-              + " and d.status = 'pending' order by 1)"
+              + " order by 1)"
               + " from messages m where m.tenant_id = ? and m.message_type = 'event' order by m.id")) {
         p.setObject(1, o.tenant());
         ResultSet rs = p.executeQuery();

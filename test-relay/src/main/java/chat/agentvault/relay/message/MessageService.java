@@ -661,8 +661,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
           + "   returning id, created_at, sender_device_id, client_message_id),"
           + " k as (select src.i, m.id, m.created_at from m"
           + "   join src on src.s = m.sender_device_id and src.cm = m.client_message_id),"
-          + " d as (insert into deliveries (tenant_id, message_id, recipient_device_id, status)"
-          + "   select ?, k.id, x.rcp, 'pending' from k join unnest(?::int8[], ?::uuid[]) as x(i, rcp) on x.i = k.i)"
+          + " d as (insert into deliveries (tenant_id, message_id, recipient_device_id)"
+          + "   select ?, k.id, x.rcp from k join unnest(?::int8[], ?::uuid[]) as x(i, rcp) on x.i = k.i)"
           + " select i, id, created_at from k";
 
   private static void insertBatch(Connection c, UUID tenant, List<Slot> slots) throws SQLException {
@@ -762,8 +762,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   /**
    * One statement per request, sent as one JDBC batch (one round trip), run in arrival order in one
-   * transaction: a later request that names a delivery an earlier one changed finds it no longer
-   * pending, so the counts are those of the requests run one after another. Each statement is an
+   * transaction: a later request that names a delivery an earlier one acknowledged finds it gone
+   * (V6: the acknowledgement deletes the row), so the counts are those of the requests run one after another. Each statement is an
    * equality on the device and {@code = any} of its ids, a range of the primary key whatever the
    * table's statistics say; a join of the whole batch against {@code unnest} arrays let the planner
    * pick a hash join over a sequential scan of every delivery of the tenant once the batch was large.

@@ -112,8 +112,8 @@ public final class Store {
     List<UUID> to = new ArrayList<>(recipients);
     if (!to.isEmpty()) {
       try (PreparedStatement p = c.prepareStatement(
-          "insert into deliveries (tenant_id, message_id, recipient_device_id, status)"
-              + " select ?, ?, r, 'pending' from unnest(?::uuid[]) as r")) {
+          "insert into deliveries (tenant_id, message_id, recipient_device_id)"
+              + " select ?, ?, r from unnest(?::uuid[]) as r")) {
         p.setObject(1, tenant);
         p.setLong(2, id);
         p.setArray(3, c.createArrayOf("uuid", to.toArray()));
@@ -148,9 +148,9 @@ public final class Store {
   /**
    * {@code recipient}'s pending deliveries with a message id above {@code after}, oldest first, at
    * most {@code limit} (the one read path: HTTP fetch and the WebSocket's replay on connect). Reads
-   * the primary key {@code (recipient_device_id, message_id)} from {@code after} on, status checked
-   * on the heap (V2: no index on status, so an acknowledgement is a HOT update). The returned
-   * {@code recipients} are just {@code recipient}.
+   * the primary key {@code (recipient_device_id, message_id)} from {@code after} on; every row there
+   * is pending (V6: an acknowledgement deletes its row). The returned {@code recipients} are just
+   * {@code recipient}.
    */
   public static List<Stored> pending(Connection c, UUID tenant, UUID recipient, long after, int limit)
       throws SQLException {
@@ -158,7 +158,7 @@ public final class Store {
         "select m.id, m.sender_device_id, m.room_id, m.conversation_id, m.message_type, m.content_type,"
             + " m.client_message_id, m.epoch, m.payload, m.created_at"
             + " from deliveries d join messages m on m.id = d.message_id"
-            + " where d.recipient_device_id = ? and d.status = 'pending' and d.message_id > ?"
+            + " where d.recipient_device_id = ? and d.message_id > ?"
             + " order by d.message_id limit ?")) {
       p.setObject(1, recipient);
       p.setLong(2, after);
@@ -177,13 +177,15 @@ public final class Store {
     }
   }
 
-  /** Acknowledgement of one recipient's deliveries: (recipient, message ids as a bigint array). */
-  static final String ACK = "update deliveries set status = 'delivered', delivered_at = now()"
-      + " where recipient_device_id = ? and message_id = any(?) and status = 'pending'";
+  /**
+   * Acknowledgement of one recipient's deliveries: (recipient, message ids as a bigint array). V6: the
+   * delete is the acknowledgement; a row exists exactly while its delivery is pending.
+   */
+  static final String ACK = "delete from deliveries where recipient_device_id = ? and message_id = any(?)";
 
   /**
-   * Marks {@code recipient}'s pending deliveries of {@code messageIds} delivered; returns how many
-   * changed (an id that is unknown, not this device's, or already acknowledged counts nothing).
+   * Acknowledges (deletes) {@code recipient}'s pending deliveries of {@code messageIds}; returns how
+   * many there were (an id that is unknown, not this device's, or already acknowledged counts nothing).
    */
   public static int ack(Connection c, UUID recipient, Collection<Long> messageIds) throws SQLException {
     if (messageIds.isEmpty()) {
