@@ -673,14 +673,8 @@ public final class LoadGenerator {
     @Override
     public int ack(Principal p, List<Long> ids) {
       try {
-        return relay.database().inTenant(p.tenant(), c -> {
-          try (var q = c.prepareStatement(
-              "delete from deliveries where recipient_device_id = ? and message_id = any(?)")) {
-            q.setObject(1, p.device());
-            q.setArray(2, c.createArrayOf("bigint", ids.toArray()));
-            return q.executeUpdate();
-          }
-        });
+        return relay.database().inTenant(p.tenant(),
+            c -> chat.agentvault.relay.message.Store.ack(c, p.device(), ids));
       } catch (java.sql.SQLException e) {
         throw new IllegalStateException(e);
       }

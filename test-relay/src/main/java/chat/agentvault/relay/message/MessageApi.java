@@ -15,7 +15,10 @@ public interface MessageApi {
   /** Stores and fans out one message; the answer is what the sender sees (message id, duplicate flag). */
   ObjectNode submit(Principal sender, JsonBody request);
 
-  /** Acknowledges these deliveries to {@code recipient} (they are never returned again); returns how many were pending. */
+  /**
+   * Acknowledges these deliveries to {@code recipient} (they are never returned again); returns how
+   * many were pending.
+   */
   int ack(Principal recipient, List<Long> messageIds);
 
   /**

@@ -763,8 +763,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
   /**
    * One statement per request, sent as one JDBC batch (one round trip), run in arrival order in one
    * transaction: a later request that names a delivery an earlier one acknowledged finds it gone
-   * (V6: the acknowledgement deletes the row), so the counts are those of the requests run one after another. Each statement is an
-   * equality on the device and {@code = any} of its ids, a range of the primary key whatever the
+   * (V6: the acknowledgement deletes the row), so the counts are those of the requests run one after
+   * another. Each statement is an equality on the device and {@code = any} of its ids, a range of the primary key whatever the
    * table's statistics say; a join of the whole batch against {@code unnest} arrays let the planner
    * pick a hash join over a sequential scan of every delivery of the tenant once the batch was large.
    */
