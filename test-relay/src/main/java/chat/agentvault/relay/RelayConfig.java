@@ -33,6 +33,8 @@ public final class RelayConfig {
   private final int poolSize;
   private final boolean bootstrapTenant;
   private final Clock clock;
+  private final Duration messageRetention;
+  private final Duration retentionSweepInterval;
 
   private RelayConfig(Builder b) {
     this.host = b.host;
@@ -56,6 +58,8 @@ public final class RelayConfig {
     this.poolSize = b.poolSize;
     this.bootstrapTenant = b.bootstrapTenant;
     this.clock = b.clock;
+    this.messageRetention = b.messageRetention;
+    this.retentionSweepInterval = b.retentionSweepInterval;
   }
 
   public static Builder builder() {
@@ -85,6 +89,8 @@ public final class RelayConfig {
     b.poolSize = poolSize;
     b.bootstrapTenant = bootstrapTenant;
     b.clock = clock;
+    b.messageRetention = messageRetention;
+    b.retentionSweepInterval = retentionSweepInterval;
     return b;
   }
 
@@ -110,6 +116,9 @@ public final class RelayConfig {
   public int poolSize() { return poolSize; }
   public boolean bootstrapTenant() { return bootstrapTenant; }
   public Clock clock() { return clock; }
+  /** How long a message every recipient acknowledged is kept before the sweep deletes it. */
+  public Duration messageRetention() { return messageRetention; }
+  public Duration retentionSweepInterval() { return retentionSweepInterval; }
 
   @Override
   public String toString() {
@@ -140,6 +149,8 @@ public final class RelayConfig {
     private int poolSize = 16;
     private boolean bootstrapTenant = false;
     private Clock clock = Clock.systemUTC();
+    private Duration messageRetention = Duration.ofHours(24);
+    private Duration retentionSweepInterval = Duration.ofMinutes(10);
 
     private Builder() {}
 
@@ -185,6 +196,26 @@ public final class RelayConfig {
     /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
     public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }
     public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }
+    /**
+     * A message every recipient has acknowledged is deleted once it is older than this (default 24
+     * hours); until then a resend with the same {@code client_message_id} is answered as a duplicate.
+     * A message some recipient has not acknowledged is kept however old.
+     */
+    public Builder messageRetention(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("messageRetention must not be negative");
+      }
+      this.messageRetention = d;
+      return this;
+    }
+    /** How often the message retention sweep runs (default 10 minutes; zero: never on its own). */
+    public Builder retentionSweepInterval(Duration d) {
+      if (d.isNegative()) {
+        throw new IllegalArgumentException("retentionSweepInterval must not be negative");
+      }
+      this.retentionSweepInterval = d;
+      return this;
+    }
 
     public RelayConfig build() {
       if (jdbcUrl == null && dataDir == null) {

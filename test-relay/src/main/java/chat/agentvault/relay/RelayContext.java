@@ -15,6 +15,7 @@ public final class RelayContext {
   private final Fanout fanout;
   private final String instanceId = UUID.randomUUID().toString();
   private volatile MessageApi messages;
+  private volatile chat.agentvault.relay.message.MessageRetention retention;
 
   RelayContext(RelayConfig config, Database db, Jwt jwt, Fanout fanout) {
     this.config = config;
@@ -30,6 +31,15 @@ public final class RelayContext {
   public Clock clock() { return config.clock(); }
   public String instanceId() { return instanceId; }
   public MessageApi messages() { return messages; }
+
+  /** The sweep of delivered messages. */
+  public chat.agentvault.relay.message.MessageRetention retention() {
+    return retention;
+  }
+
+  void retention(chat.agentvault.relay.message.MessageRetention retention) {
+    this.retention = retention;
+  }
 
   void messages(MessageApi messages) {
     this.messages = messages;

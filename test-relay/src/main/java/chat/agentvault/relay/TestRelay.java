@@ -13,6 +13,7 @@ import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.http.Responses;
 import chat.agentvault.relay.keys.KeyRoutes;
+import chat.agentvault.relay.message.MessageRetention;
 import chat.agentvault.relay.message.MessageRoutes;
 import chat.agentvault.relay.message.MessageService;
 import chat.agentvault.relay.room.RoomRoutes;
@@ -110,6 +111,7 @@ public final class TestRelay implements AutoCloseable {
       fanout = Fanouts.create(config);
       RelayContext rc = new RelayContext(config, db, jwt, fanout);
       rc.messages(new MessageService(rc));
+      rc.retention(new MessageRetention(db, config.messageRetention(), config.retentionSweepInterval()));
       Authenticator authn = new Authenticator(rc);
       Javalin app = server(config, rc, authn);
       app.start(config.host(), config.port());
@@ -303,6 +305,9 @@ public final class TestRelay implements AutoCloseable {
         } catch (Exception e) {
           LOG.warn("message service did not close cleanly: {}", e.toString());
         }
+      }
+      if (rc.retention() != null) {
+        rc.retention().close();
       }
       rc.fanout().close();
       db.close();
