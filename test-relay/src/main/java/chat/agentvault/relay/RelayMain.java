@@ -27,7 +27,8 @@ import java.util.Set;
  */
 public final class RelayMain {
   private static final Set<String> VALUED = Set.of("data-dir", "port", "host", "jdbc-url", "db-admin-user",
-      "db-admin-password", "db-app-user", "db-app-password", "redis-url", "jwt-secret-file");
+      "db-admin-password", "db-app-user", "db-app-password", "redis-url", "jwt-secret-file",
+      "message-retention-hours");
   private static final Set<String> SWITCHES = Set.of("bootstrap");
 
   private RelayMain() {}
@@ -59,6 +60,8 @@ public final class RelayMain {
       "  --db-app-password P       (prefer AGENTVAULT_DB_APP_PASSWORD; required with --jdbc-url)",
       "  --redis-url URL           redis://host:port: fan out across instances on one database",
       "  --jwt-secret-file FILE    HS256 key (>= 32 bytes) shared by the instances of a deployment",
+      "  --message-retention-hours N  delete a message N hours after it was sent once every",
+      "                            recipient acknowledged it (default 24; unacknowledged ones are kept)",
       "  --bootstrap               create a first tenant when there is none and print its owner token");
 
   /** What {@link #run} returns for a relay that now serves (until the process is stopped). */
@@ -163,7 +166,7 @@ public final class RelayMain {
     return "AGENTVAULT_" + option.toUpperCase(Locale.ROOT).replace('-', '_');
   }
 
-  private static RelayConfig config(Map<String, String> o, int defaultPort) {
+  static RelayConfig config(Map<String, String> o, int defaultPort) {
     RelayConfig.Builder b = RelayConfig.builder();
     b.host(o.getOrDefault("host", "127.0.0.1"));
     try {
@@ -203,6 +206,17 @@ public final class RelayMain {
       }
     } else if (jdbc != null && !o.containsKey("data-dir")) {
       throw new Usage("an external database needs --jwt-secret-file or --data-dir (where the key is kept)");
+    }
+    if (o.containsKey("message-retention-hours")) {
+      try {
+        long h = Long.parseLong(o.get("message-retention-hours"));
+        if (h < 0) {
+          throw new NumberFormatException();
+        }
+        b.messageRetention(java.time.Duration.ofHours(h));
+      } catch (NumberFormatException e) {
+        throw new Usage("--message-retention-hours must be a whole number of hours, 0 or more");
+      }
     }
     b.bootstrapTenant(o.containsKey("bootstrap"));
     return b.build();

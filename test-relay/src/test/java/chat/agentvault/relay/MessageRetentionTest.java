@@ -1,6 +1,7 @@
 package chat.agentvault.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.message.MessageRetention;
@@ -11,6 +12,7 @@ import java.sql.ResultSet;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
@@ -78,6 +80,19 @@ class MessageRetentionTest {
         s.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
       }
     }
+  }
+
+  @Test
+  void theRetentionIsTwentyFourHoursUnlessTheOperatorSetsIt() {
+    assertThat(RelayConfig.builder().dataDir(Path.of("x")).build().messageRetention()).isEqualTo(Duration.ofHours(24));
+    assertThat(RelayMain.config(Map.of("data-dir", "x", "message-retention-hours", "48"), 0).messageRetention())
+        .isEqualTo(Duration.ofHours(48));
+    for (String bad : List.of("-1", "1.5", "day")) {
+      assertThatThrownBy(() -> RelayMain.config(Map.of("data-dir", "x", "message-retention-hours", bad), 0))
+          .isInstanceOf(RelayMain.Usage.class).hasMessageContaining("--message-retention-hours");
+    }
+    assertThatThrownBy(() -> RelayConfig.builder().messageRetention(Duration.ofSeconds(-1)))
+        .isInstanceOf(IllegalArgumentException.class);
   }
 
   private static String conversation(Http http, Fixtures.Device peer, String token) throws Exception {
