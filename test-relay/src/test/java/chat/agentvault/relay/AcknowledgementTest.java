@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import chat.agentvault.relay.db.EmbeddedDatabase;
-import chat.agentvault.relay.http.JsonBody;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -34,31 +33,22 @@ class AcknowledgementTest {
       Fixtures.Device b = Fixtures.active(relay, t, "agent");
       String ta = Fixtures.login(relay, a);
       String tb = Fixtures.login(relay, b);
-      String conv = http.post("/api/v1/conversations", Http.json().put("peer_device_id", b.id().toString()), ta)
-          .body().path("conversation_id").asText();
+      String conv = Fixtures.conversation(relay, b, ta);
       long[] ids = new long[3];
       for (int i = 0; i < 3; i++) {
-        Http.Response r = http.post("/api/v1/messages", Http.json().put("conversation_id", conv)
-            .put("message_type", "ratchet").put("content_type", "application/octet-stream")
-            .put("client_message_id", "m" + i).put("payload", JsonBody.b64(new byte[] {(byte) i})), ta);
-        assertThat(r.status()).as(r.raw()).isEqualTo(201);
-        ids[i] = r.body().path("message_id").asLong();
+        ids[i] = Fixtures.directMessage(relay, conv, "m" + i, ta);
       }
       assertThat(rows(relay, t, b.id())).containsExactly(ids[0], ids[1], ids[2]);
 
-      var ack = Http.json();
-      ack.putArray("message_ids").add(ids[0]).add(ids[1]);
-      assertThat(http.post("/api/v1/messages/ack", ack, tb).body().path("acknowledged").asInt()).isEqualTo(2);
+      assertThat(Fixtures.ack(relay, tb, ids[0], ids[1])).isEqualTo(2);
       // the two rows are gone at once; the pending one stays and is still fetched
       assertThat(rows(relay, t, b.id())).containsExactly(ids[2]);
       Http.Response pending = http.get("/api/v1/messages?limit=10", tb);
       assertThat(pending.body().path("messages")).hasSize(1);
       assertThat(pending.body().path("messages").get(0).path("message_id").asLong()).isEqualTo(ids[2]);
       // the same acknowledgement again counts nothing; the sender cannot acknowledge b's delivery
-      assertThat(http.post("/api/v1/messages/ack", ack, tb).body().path("acknowledged").asInt()).isZero();
-      var other = Http.json();
-      other.putArray("message_ids").add(ids[2]);
-      assertThat(http.post("/api/v1/messages/ack", other, ta).body().path("acknowledged").asInt()).isZero();
+      assertThat(Fixtures.ack(relay, tb, ids[0], ids[1])).isZero();
+      assertThat(Fixtures.ack(relay, ta, ids[2])).isZero();
       assertThat(rows(relay, t, b.id())).containsExactly(ids[2]);
       // the messages themselves stay (only the deliveries go)
       long messages = relay.database().asAdmin(t, c -> {

@@ -171,4 +171,40 @@ public final class Fixtures {
     approve(relay, owner, d);
     return d;
   }
+
+  /** The conversation id between the holder of {@code token} and {@code peer} (created or existing). */
+  public static String conversation(TestRelay relay, Device peer, String token) {
+    Http.Response r = new Http(relay).post("/api/v1/conversations",
+        Http.json().put("peer_device_id", peer.id().toString()), token);
+    if (r.status() != 200 && r.status() != 201) {
+      throw new AssertionError("conversation: " + r.status() + " " + r.raw());
+    }
+    return r.body().path("conversation_id").asText();
+  }
+
+  /** Sends a new direct message (payload: the client id's bytes) over HTTP; returns its message id. */
+  public static long directMessage(TestRelay relay, String conversation, String clientId, String token) {
+    Http.Response r = new Http(relay).post("/api/v1/messages", Http.json().put("conversation_id", conversation)
+        .put("message_type", "ratchet").put("content_type", "application/octet-stream")
+        .put("client_message_id", clientId)
+        .put("payload", JsonBody.b64(clientId.getBytes(java.nio.charset.StandardCharsets.UTF_8))), token);
+    if (r.status() != 201 || r.body().path("duplicate").asBoolean()) {
+      throw new AssertionError("direct message: " + r.status() + " " + r.raw());
+    }
+    return r.body().path("message_id").asLong();
+  }
+
+  /** Acknowledges {@code ids} for the holder of {@code token}; returns how many were pending. */
+  public static int ack(TestRelay relay, String token, long... ids) {
+    ObjectNode body = Http.json();
+    var arr = body.putArray("message_ids");
+    for (long id : ids) {
+      arr.add(id);
+    }
+    Http.Response r = new Http(relay).post("/api/v1/messages/ack", body, token);
+    if (r.status() != 200) {
+      throw new AssertionError("ack: " + r.status() + " " + r.raw());
+    }
+    return r.body().path("acknowledged").asInt();
+  }
 }

@@ -3,7 +3,6 @@ package chat.agentvault.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.message.MessageRetention;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -33,19 +32,19 @@ class MessageRetentionTest {
       Fixtures.Device b = Fixtures.active(relay, t, "agent");
       String ta = Fixtures.login(relay, a);
       String tb = Fixtures.login(relay, b);
-      String conv = conversation(http, b, ta);
+      String conv = Fixtures.conversation(relay, b, ta);
       long[] ids = new long[5];
       for (int i = 0; i < ids.length; i++) {
-        ids[i] = send(http, conv, "m" + i, ta);
+        ids[i] = Fixtures.directMessage(relay, conv, "m" + i, ta);
       }
       // another tenant's pending message
       UUID t2 = Fixtures.tenant(relay);
       Fixtures.Device c = Fixtures.active(relay, t2, "agent");
       Fixtures.Device d = Fixtures.active(relay, t2, "agent");
       String tc = Fixtures.login(relay, c);
-      long other = send(http, conversation(http, d, tc), "x", tc);
+      long other = Fixtures.directMessage(relay, Fixtures.conversation(relay, d, tc), "x", tc);
 
-      ack(http, tb, ids[0], ids[1], ids[3]);
+      assertThat(Fixtures.ack(relay, tb, ids[0], ids[1], ids[3])).isEqualTo(3);
 
       // a retention of one hour deletes nothing yet
       try (MessageRetention hour = new MessageRetention(relay.database(), Duration.ofHours(1), Duration.ZERO)) {
@@ -64,7 +63,7 @@ class MessageRetentionTest {
             .containsExactly(ids[2], ids[4]);
 
         // the rest once acknowledged (the relay's own sweeper, same retention)
-        ack(http, tb, ids[2], ids[4]);
+        assertThat(Fixtures.ack(relay, tb, ids[2], ids[4])).isEqualTo(2);
         Thread.sleep(20);
         assertThat(relay.context().retention().sweep()).isGreaterThanOrEqualTo(2);
         assertThat(stored(relay, t, ids)).isEmpty();
@@ -73,7 +72,7 @@ class MessageRetentionTest {
       }
 
       // past the retention a resend is no longer recognized: it is a new message (the documented trade-off)
-      long again = send(http, conv, "m0", ta);
+      long again = Fixtures.directMessage(relay, conv, "m0", ta);
       assertThat(again).isGreaterThan(ids[4]);
     } finally {
       try (var s = Files.walk(dir)) {
@@ -93,30 +92,6 @@ class MessageRetentionTest {
     }
     assertThatThrownBy(() -> RelayConfig.builder().messageRetention(Duration.ofSeconds(-1)))
         .isInstanceOf(IllegalArgumentException.class);
-  }
-
-  private static String conversation(Http http, Fixtures.Device peer, String token) throws Exception {
-    return http.post("/api/v1/conversations", Http.json().put("peer_device_id", peer.id().toString()), token)
-        .body().path("conversation_id").asText();
-  }
-
-  private static long send(Http http, String conv, String clientId, String token) throws Exception {
-    Http.Response r = http.post("/api/v1/messages", Http.json().put("conversation_id", conv)
-        .put("message_type", "ratchet").put("content_type", "application/octet-stream")
-        .put("client_message_id", clientId).put("payload", JsonBody.b64(clientId.getBytes())), token);
-    assertThat(r.status()).as(r.raw()).isEqualTo(201);
-    assertThat(r.body().path("duplicate").asBoolean()).isFalse();
-    return r.body().path("message_id").asLong();
-  }
-
-  private static void ack(Http http, String token, long... ids) throws Exception {
-    var body = Http.json();
-    var arr = body.putArray("message_ids");
-    for (long id : ids) {
-      arr.add(id);
-    }
-    assertThat(http.post("/api/v1/messages/ack", body, token).body().path("acknowledged").asInt())
-        .isEqualTo(ids.length);
   }
 
   /** Which of these message ids are still stored, read by the administrative role. */
