@@ -30,6 +30,8 @@ public final class RelayMain {
       "db-admin-password", "db-app-user", "db-app-password", "redis-url", "jwt-secret-file",
       "message-retention-hours");
   private static final Set<String> SWITCHES = Set.of("bootstrap");
+  /** 100 years. */
+  static final long MAX_RETENTION_HOURS = 876_000;
 
   private RelayMain() {}
 
@@ -210,12 +212,12 @@ public final class RelayMain {
     if (o.containsKey("message-retention-hours")) {
       try {
         long h = Long.parseLong(o.get("message-retention-hours"));
-        if (h < 0) {
+        if (h < 0 || h > MAX_RETENTION_HOURS) { // beyond it Duration's millisecond arithmetic can overflow
           throw new NumberFormatException();
         }
         b.messageRetention(java.time.Duration.ofHours(h));
       } catch (NumberFormatException e) {
-        throw new Usage("--message-retention-hours must be a whole number of hours, 0 or more");
+        throw new Usage("--message-retention-hours must be a whole number of hours from 0 to " + MAX_RETENTION_HOURS);
       }
     }
     b.bootstrapTenant(o.containsKey("bootstrap"));

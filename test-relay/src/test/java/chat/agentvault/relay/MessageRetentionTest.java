@@ -86,7 +86,7 @@ class MessageRetentionTest {
     assertThat(RelayConfig.builder().dataDir(Path.of("x")).build().messageRetention()).isEqualTo(Duration.ofHours(24));
     assertThat(RelayMain.config(Map.of("data-dir", "x", "message-retention-hours", "48"), 0).messageRetention())
         .isEqualTo(Duration.ofHours(48));
-    for (String bad : List.of("-1", "1.5", "day")) {
+    for (String bad : List.of("-1", "1.5", "day", "876001", "9223372036854775807")) {
       assertThatThrownBy(() -> RelayMain.config(Map.of("data-dir", "x", "message-retention-hours", bad), 0))
           .isInstanceOf(RelayMain.Usage.class).hasMessageContaining("--message-retention-hours");
     }
