@@ -31,6 +31,7 @@ public final class RelayConfig {
   private final int requestsPerSecond;
   private final int publicRequestsPerSecond;
   private final int poolSize;
+  private final int httpThreads;
   private final boolean bootstrapTenant;
   private final Clock clock;
   private final Duration messageRetention;
@@ -56,6 +57,7 @@ public final class RelayConfig {
     this.requestsPerSecond = b.requestsPerSecond;
     this.publicRequestsPerSecond = b.publicRequestsPerSecond;
     this.poolSize = b.poolSize;
+    this.httpThreads = b.httpThreads;
     this.bootstrapTenant = b.bootstrapTenant;
     this.clock = b.clock;
     this.messageRetention = b.messageRetention;
@@ -87,6 +89,7 @@ public final class RelayConfig {
     b.requestsPerSecond = requestsPerSecond;
     b.publicRequestsPerSecond = publicRequestsPerSecond;
     b.poolSize = poolSize;
+    b.httpThreads = httpThreads;
     b.bootstrapTenant = bootstrapTenant;
     b.clock = clock;
     b.messageRetention = messageRetention;
@@ -114,6 +117,31 @@ public final class RelayConfig {
   public int requestsPerSecond() { return requestsPerSecond; }
   public int publicRequestsPerSecond() { return publicRequestsPerSecond; }
   public int poolSize() { return poolSize; }
+  /**
+   * The HTTP server's threads (at most): they read every socket, HTTP and WebSocket, and run the
+   * request handlers, which block on the database pool ({@link #poolSize}). Default
+   * {@link #defaultHttpThreads()}.
+   */
+  public int httpThreads() { return httpThreads; }
+
+  /**
+   * 32, or 8 per core on a machine with more than 4 cores. Not Javalin's 250: every thread of Jetty's
+   * pool that ever started stays 60 s after its last job, and each job goes to the thread that has
+   * waited longest (a FIFO condition queue), so the more threads a busy relay has started, the colder
+   * the one that runs a read. Under the load generator the default pool had grown to 191 threads;
+   * with 32, Jetty's threads used about 15 % less CPU per delivery, with 16 about 25 % less, but a
+   * burst of frames (every recipient of a room acknowledging at once) then waits in the pool's queue
+   * behind fewer threads (docs/benchmarks.md, relay, eighth round). Handlers that block wait for a
+   * database connection ({@link #poolSize}) anyway.
+   */
+  public static int defaultHttpThreads() {
+    return Math.max(32, 8 * Runtime.getRuntime().availableProcessors());
+  }
+
+  /** The fewest {@link #httpThreads} accepted: Jetty's acceptor and selector, reserved threads and workers. */
+  public static final int MIN_HTTP_THREADS = 8;
+  /** The most {@link #httpThreads} accepted. */
+  public static final int MAX_HTTP_THREADS = 10_000;
   public boolean bootstrapTenant() { return bootstrapTenant; }
   public Clock clock() { return clock; }
   /** How long a message every recipient acknowledged is kept before the sweep deletes it. */
@@ -147,6 +175,7 @@ public final class RelayConfig {
     private int requestsPerSecond = 200;
     private int publicRequestsPerSecond = 100;
     private int poolSize = 16;
+    private int httpThreads = defaultHttpThreads();
     private boolean bootstrapTenant = false;
     private Clock clock = Clock.systemUTC();
     private Duration messageRetention = Duration.ofHours(24);
@@ -193,6 +222,15 @@ public final class RelayConfig {
     /** Unauthenticated requests (login, enrollment) per second and client address (bursts of twice that); 0 disables. */
     public Builder publicRequestsPerSecond(int n) { this.publicRequestsPerSecond = n; return this; }
     public Builder poolSize(int n) { this.poolSize = n; return this; }
+
+    /** See {@link RelayConfig#httpThreads()}; from {@link #MIN_HTTP_THREADS} to {@link #MAX_HTTP_THREADS}. */
+    public Builder httpThreads(int n) {
+      if (n < MIN_HTTP_THREADS || n > MAX_HTTP_THREADS) {
+        throw new IllegalArgumentException("httpThreads must be from " + MIN_HTTP_THREADS + " to " + MAX_HTTP_THREADS);
+      }
+      this.httpThreads = n;
+      return this;
+    }
     /** Create a first tenant and print its owner's one-time bootstrap token when the database has none. */
     public Builder bootstrapTenant(boolean b) { this.bootstrapTenant = b; return this; }
     public Builder clock(Clock clock) { this.clock = Objects.requireNonNull(clock); return this; }

@@ -28,7 +28,7 @@ import java.util.Set;
 public final class RelayMain {
   private static final Set<String> VALUED = Set.of("data-dir", "port", "host", "jdbc-url", "db-admin-user",
       "db-admin-password", "db-app-user", "db-app-password", "redis-url", "jwt-secret-file",
-      "message-retention-hours");
+      "message-retention-hours", "http-threads");
   private static final Set<String> SWITCHES = Set.of("bootstrap");
   /** 100 years. */
   static final long MAX_RETENTION_HOURS = 876_000;
@@ -64,6 +64,8 @@ public final class RelayMain {
       "  --jwt-secret-file FILE    HS256 key (>= 32 bytes) shared by the instances of a deployment",
       "  --message-retention-hours N  delete a message N hours after it was sent once every",
       "                            recipient acknowledged it (default 24; unacknowledged ones are kept)",
+      "  --http-threads N          the HTTP server's threads, which read every socket and run the",
+      "                            handlers (default " + RelayConfig.defaultHttpThreads() + " here: 32, or 8 per core above 4 cores)",
       "  --bootstrap               create a first tenant when there is none and print its owner token");
 
   /** What {@link #run} returns for a relay that now serves (until the process is stopped). */
@@ -218,6 +220,14 @@ public final class RelayMain {
         b.messageRetention(java.time.Duration.ofHours(h));
       } catch (NumberFormatException e) {
         throw new Usage("--message-retention-hours must be a whole number of hours from 0 to " + MAX_RETENTION_HOURS);
+      }
+    }
+    if (o.containsKey("http-threads")) {
+      try {
+        b.httpThreads(Integer.parseInt(o.get("http-threads")));
+      } catch (IllegalArgumentException e) { // NumberFormatException too
+        throw new Usage("--http-threads must be a whole number from " + RelayConfig.MIN_HTTP_THREADS + " to "
+            + RelayConfig.MAX_HTTP_THREADS);
       }
     }
     b.bootstrapTenant(o.containsKey("bootstrap"));

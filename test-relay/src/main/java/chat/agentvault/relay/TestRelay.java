@@ -33,6 +33,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.function.BiConsumer;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -164,6 +165,10 @@ public final class TestRelay implements AutoCloseable {
   private static Javalin server(RelayConfig config, RelayContext rc, Authenticator authn) {
     return Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
+      // Jetty's pool, sized by the config (RelayConfig#httpThreads: Javalin's default is 250)
+      QueuedThreadPool threads = new QueuedThreadPool(config.httpThreads(), Math.min(4, config.httpThreads()), 60_000);
+      threads.setName("relay-http");
+      cfg.jetty.threadPool = threads;
       cfg.http.maxRequestSize = config.maxBodyBytes();
       cfg.jetty.modifyWebSocketServletFactory(f -> {
         f.setMaxTextMessageSize(config.maxFrameBytes());

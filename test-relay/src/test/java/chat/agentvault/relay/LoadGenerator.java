@@ -33,7 +33,8 @@ import java.util.concurrent.atomic.LongAdder;
  * <p>Options: {@code --scenarios 10x50,100x5} (members x rooms), {@code --senders 1} per room,
  * {@code --window 8} outstanding sends per sender, {@code --seconds 20}, {@code --warmup 30},
  * {@code --payload 1024}, {@code --ack-batch 50} ids or {@code --ack-ms 1000} since the last ack,
- * {@code --pool 16} (database connections), {@code --client nio} ({@link NioWebSocketClient}: one
+ * {@code --pool 16} (database connections), {@code --http-threads N} (the relay's HTTP threads, default
+ * {@link RelayConfig#defaultHttpThreads()}), {@code --client nio} ({@link NioWebSocketClient}: one
  * selector thread for every socket, frames parsed as bytes) or {@code jdk} ({@code
  * java.net.http.WebSocket}), {@code --clients 2} (JDK HttpClients, each with its own selector
  * thread), {@code --fanout-only RATE} (no database: RATE messages/s straight into the fan-out, no
@@ -98,6 +99,7 @@ public final class LoadGenerator {
     // --rate-limit (default 100,000/s) it measures the relay, not an operator's limit
     RelayConfig cfg = RelayConfig.builder().dataDir(dir).poolSize(Integer.parseInt(o.getOrDefault("pool", "16")))
         .requestsPerSecond(Integer.parseInt(o.getOrDefault("rate-limit", "100000")))
+        .httpThreads(Integer.parseInt(o.getOrDefault("http-threads", Integer.toString(RelayConfig.defaultHttpThreads()))))
         .tokenLifetime(Duration.ofHours(1)).build();
     System.out.printf("cores=%d jvm=%s maxHeap=%dMB%n", Runtime.getRuntime().availableProcessors(),
         System.getProperty("java.vm.version"), Runtime.getRuntime().maxMemory() >> 20);
