@@ -129,7 +129,7 @@ public final class RelayConfig {
    * pool that ever started stays 60 s after its last job, and each job goes to the thread that has
    * waited longest (a FIFO condition queue), so the more threads a busy relay has started, the colder
    * the one that runs a read. Under the load generator the default pool had grown to 191 threads;
-   * with 32, Jetty's threads used about 15 % less CPU per delivery, with 16 about 25 % less, but a
+   * with 32, Jetty's threads used about 13 % less CPU per delivery, with 16 about 25 % less, but a
    * burst of frames (every recipient of a room acknowledging at once) then waits in the pool's queue
    * behind fewer threads (docs/benchmarks.md, relay, eighth round). Handlers that block wait for a
    * database connection ({@link #poolSize}) anyway.
