@@ -65,7 +65,7 @@ public final class RelayMain {
       "  --message-retention-hours N  delete a message N hours after it was sent once every",
       "                            recipient acknowledged it (default 24; unacknowledged ones are kept)",
       "  --http-threads N          the HTTP server's threads, which read every socket and run the",
-      "                            handlers (default " + RelayConfig.defaultHttpThreads() + " here: 32, or 8 per core above 4 cores)",
+      "                            handlers (default 32, or 8 per core above 4 cores: " + RelayConfig.defaultHttpThreads() + " here)",
       "  --bootstrap               create a first tenant when there is none and print its owner token");
 
   /** What {@link #run} returns for a relay that now serves (until the process is stopped). */

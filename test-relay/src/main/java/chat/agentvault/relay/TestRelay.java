@@ -166,7 +166,7 @@ public final class TestRelay implements AutoCloseable {
     return Javalin.create(cfg -> {
       cfg.startup.showJavalinBanner = false;
       // Jetty's pool, sized by the config (RelayConfig#httpThreads: Javalin's default is 250)
-      QueuedThreadPool threads = new QueuedThreadPool(config.httpThreads(), Math.min(4, config.httpThreads()), 60_000);
+      QueuedThreadPool threads = new QueuedThreadPool(config.httpThreads(), 4, 60_000); // at most, at least, idle ms
       threads.setName("relay-http");
       cfg.jetty.threadPool = threads;
       cfg.http.maxRequestSize = config.maxBodyBytes();
