@@ -78,6 +78,8 @@ public final class Database implements AutoCloseable {
     c.setMaximumPoolSize(size);
     c.setMinimumIdle(Math.min(2, size));
     c.setPoolName(name);
+    // uuid[] parameters in binary (UuidArray): the driver's default list has uuid, not uuid[]
+    c.addDataSourceProperty("binaryTransferEnable", String.valueOf(UuidArray.OID));
     c.setAutoCommit(false);
     c.setTransactionIsolation("TRANSACTION_READ_COMMITTED");
     return new HikariDataSource(c);

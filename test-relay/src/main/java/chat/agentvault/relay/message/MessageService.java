@@ -3,6 +3,7 @@ package chat.agentvault.relay.message;
 import chat.agentvault.relay.RelayContext;
 import chat.agentvault.relay.auth.Principal;
 import chat.agentvault.relay.db.Database;
+import chat.agentvault.relay.db.UuidArray;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
 import chat.agentvault.relay.push.Webhooks;
@@ -328,7 +329,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
       q.setObject(2, p.device());
       int i = 3;
       if (welcome) {
-        q.setArray(i++, c.createArrayOf("uuid", s.recipients.toArray()));
+        q.setObject(i++, UuidArray.of(s.recipients));
       }
       q.setObject(i, room);
       ResultSet rs = q.executeQuery();
@@ -511,7 +512,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
   private Map<List<UUID>, Route> routes(Connection c, PreparedStatement heads, List<UUID> rooms, List<Slot> slots)
       throws SQLException {
     Map<UUID, RoomHead> head = new HashMap<>();
-    heads.setArray(2, c.createArrayOf("uuid", rooms.toArray()));
+    heads.setObject(2, UuidArray.of(rooms));
     try (ResultSet rs = Database.resultOf(heads)) {
       while (rs.next()) {
         head.put(rs.getObject(1, UUID.class), new RoomHead(rs.getString(2), rs.getLong(3), rs.getLong(4)));
@@ -535,7 +536,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
               + " left join room_members m on m.room_id = r.id and m.status = 'joined'"
               + " left join devices d on d.id = m.device_id"
               + " where r.id = any(?)")) {
-        q.setArray(1, c.createArrayOf("uuid", stale.toArray()));
+        q.setObject(1, UuidArray.of(stale));
         ResultSet rs = q.executeQuery();
         while (rs.next()) {
           UUID room = rs.getObject(1, UUID.class);
@@ -667,8 +668,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   private static void insertBatch(Connection c, UUID tenant, List<Slot> slots) throws SQLException {
     int n = slots.size();
-    Object[] senders = new Object[n];
-    Object[] rooms = new Object[n];
+    UUID[] senders = new UUID[n];
+    UUID[] rooms = new UUID[n];
     String[] types = new String[n];
     String[] contentTypes = new String[n];
     String[] clientIds = new String[n];
@@ -692,7 +693,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
     }
     byte[] payloads = new byte[total];
     Long[] index = new Long[deliveries];
-    Object[] recipients = new Object[deliveries];
+    UUID[] recipients = new UUID[deliveries];
     int d = 0;
     for (int i = 0; i < n; i++) {
       Slot sl = slots.get(i);
@@ -703,8 +704,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
       }
     }
     try (PreparedStatement p = c.prepareStatement(INSERT_BATCH)) {
-      p.setArray(1, c.createArrayOf("uuid", senders));
-      p.setArray(2, c.createArrayOf("uuid", rooms));
+      p.setObject(1, UuidArray.of(senders));
+      p.setObject(2, UuidArray.of(rooms));
       p.setArray(3, c.createArrayOf("text", types));
       p.setArray(4, c.createArrayOf("text", contentTypes));
       p.setArray(5, c.createArrayOf("text", clientIds));
@@ -715,7 +716,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
       p.setBytes(10, payloads);
       p.setObject(11, tenant);
       p.setArray(12, c.createArrayOf("int8", index));
-      p.setArray(13, c.createArrayOf("uuid", recipients));
+      p.setObject(13, UuidArray.of(recipients));
       try (ResultSet rs = p.executeQuery()) {
         while (rs.next()) {
           Slot sl = slots.get(rs.getInt(1) - 1);

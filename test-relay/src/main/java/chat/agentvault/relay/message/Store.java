@@ -1,5 +1,6 @@
 package chat.agentvault.relay.message;
 
+import chat.agentvault.relay.db.UuidArray;
 import chat.agentvault.relay.fanout.Fanout;
 import chat.agentvault.relay.http.JsonBody;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -116,7 +117,7 @@ public final class Store {
               + " select ?, ?, r from unnest(?::uuid[]) as r")) {
         p.setObject(1, tenant);
         p.setLong(2, id);
-        p.setArray(3, c.createArrayOf("uuid", to.toArray()));
+        p.setObject(3, UuidArray.of(to));
         p.executeUpdate();
       }
     }
