@@ -40,11 +40,6 @@ public final class UuidArray extends PGobject implements PGBinaryObject {
     return new UuidArray(values.clone());
   }
 
-  /** Number of elements. */
-  public int size() {
-    return values.length;
-  }
-
   // PostgreSQL's array_recv format (src/backend/utils/adt/arrayfuncs.c): int32 ndim, int32 flags
   // (1 when the array holds a NULL), int32 element oid, then per dimension int32 size and int32
   // lower bound, then per element int32 length (-1 for NULL) and its binary value (uuid_recv: 16
@@ -118,15 +113,5 @@ public final class UuidArray extends PGobject implements PGBinaryObject {
   @Override
   public int hashCode() {
     return java.util.Arrays.hashCode(values);
-  }
-
-  @Override
-  public UuidArray clone() {
-    return new UuidArray(values.clone());
-  }
-
-  @Override
-  public String toString() {
-    return getValue();
   }
 }
