@@ -51,6 +51,8 @@ final class Connection {
   final AtomicInteger consecutiveBadFrames = new AtomicInteger();
   /** {@code send} and {@code ack} frames taken and not yet answered (WebSocketEndpoint#MAX_UNANSWERED). */
   final AtomicInteger unanswered = new AtomicInteger();
+  /** The fan-out call that last queued a frame here to flush ({@link WebSocketEndpoint#frames}). */
+  Object flushMark;
   /** Completes when every frame read so far is answered; touched only by the socket's reader. */
   private CompletableFuture<?> inflight = CompletableFuture.completedFuture(null);
 
