@@ -8,11 +8,16 @@ import java.util.List;
 import java.util.UUID;
 
 /** Rooms and messages inserted directly (no room or message API needed): for WebSocket tests. */
-final class RealtimeFixtures {
+public final class RealtimeFixtures {
   private RealtimeFixtures() {}
 
+  /** The relay's message service (its context is not public: tests of package {@code message} reach it here). */
+  public static chat.agentvault.relay.message.MessageApi messages(TestRelay relay) {
+    return relay.context().messages();
+  }
+
   /** A plaintext room created by {@code members[0]}, everybody joined. */
-  static UUID room(TestRelay relay, UUID tenant, List<Fixtures.Device> members) throws Exception {
+  public static UUID room(TestRelay relay, UUID tenant, List<Fixtures.Device> members) throws Exception {
     UUID room = UUID.randomUUID();
     relay.database().asAdmin(tenant, c -> {
       try (PreparedStatement p = c.prepareStatement(

@@ -135,6 +135,27 @@ public final class Database implements AutoCloseable {
     });
   }
 
+  /**
+   * {@code statement} (a single statement returning rows) with the tenant set, as one transaction in
+   * one round trip, commit included: the connection is in autocommit mode, so the driver sends no
+   * BEGIN, and PostgreSQL runs the statements of one Sync of the extended query protocol in one
+   * implicit transaction that it commits when it reaches the Sync, before it reports the Sync done
+   * (PostgreSQL's protocol docs, "Extended Query" and "Pipelining"). The driver returns only after
+   * that report, so when {@code work}'s execute returns the rows, they are committed (durably, with
+   * {@code synchronous_commit = on}); if any part fails, the driver throws and nothing of it is
+   * committed. {@code work} executes {@code first} ({@link #resultOf}) and runs no other statement:
+   * a later one would be a transaction of its own, without the tenant.
+   */
+  public <T> T inTenantInOneRoundTrip(UUID tenant, String statement, FirstQueryTx<T> work) throws SQLException {
+    try (Connection c = app.getConnection()) {
+      c.setAutoCommit(true); // the pool sets it back when the connection returns
+      try (PreparedStatement first = c.prepareStatement(SET_TENANT + "; " + statement)) {
+        first.setString(1, tenant.toString());
+        return work.run(c, first);
+      }
+    }
+  }
+
   /** Executes the first query of {@link #inTenant(UUID, String, FirstQueryTx)} and returns its rows. */
   public static ResultSet resultOf(PreparedStatement first) throws SQLException {
     first.execute(); // the set_config's row, then the query's

@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,6 +44,13 @@ import org.slf4j.LoggerFactory;
  * message; one inserts every delivery ({@code unnest}). MLS commits and proposals first lock the
  * room row ({@code SELECT ... FOR UPDATE}), so handshake messages of a room are ordered and exactly
  * one commit per epoch is accepted: members never fork.
+ *
+ * <p>Other room messages go through a group commit: the concurrent sends of a tenant share one
+ * transaction. The relay keeps a copy of each room it has sent to (mode, epoch, members_version and
+ * the joined members), and a batch whose rooms are all in it is a single statement, sent with the
+ * tenant setting and committed in the same round trip, that first checks the copy against the
+ * rooms and writes nothing if it is out of date (the batch then reads the rooms; see
+ * {@code runSends}).
  */
 public final class MessageService implements MessageApi, AutoCloseable {
   /** The fields of a send request (a WebSocket send frame adds {@code type}). */
@@ -420,31 +428,49 @@ public final class MessageService implements MessageApi, AutoCloseable {
 
   /**
    * One batch of room sends of one tenant: one transaction, one durable commit. The checks are
-   * store()'s, in the same order, per request (their reads share one query per distinct sender and
-   * room); a request that fails them gets its own error and takes no part in the writes. If the
-   * transaction fails anyway, nothing of it was stored and every request runs again on its own.
+   * store()'s, in the same order, per request; a request that fails them gets its own error and
+   * takes no part in the writes.
+   *
+   * <p>When the relay has every room of the batch in memory ({@link #fromCache}), the checks are made
+   * against that copy and the batch is one statement that first verifies the copy (each room's epoch
+   * and members_version, locked FOR KEY SHARE) and writes only if it still holds: one round trip
+   * with the tenant setting and the commit. Otherwise, or when the copy is out of date, the batch
+   * reads its rooms in its transaction ({@link #storeBatch}: three round trips). If that transaction
+   * fails too, nothing of it was stored and every request runs again on its own.
    */
   private void runSends(UUID tenant, List<SendReq> batch) {
     List<Slot> slots;
     try {
-      slots = rc.db().inTenant(tenant, ROOM_HEADS, (c, heads) -> storeBatch(c, tenant, batch, heads));
-    } catch (SQLException | RuntimeException e) {
-      if (e instanceof SQLException) { // e.g. a room deleted meanwhile: each request gets its own answer
-        LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
-      } else { // a defect: still answered, one by one, but it must be seen
-        LOG.warn("send batch of {} failed; running each request on its own", batch.size(), e);
+      slots = fromCache(tenant, batch);
+    } catch (SQLException | RuntimeException e) { // its one transaction failed: nothing was stored
+      if (e instanceof SQLException) {
+        LOG.debug("send batch of {} from the room cache failed ({}); reading the rooms", batch.size(), e.toString());
+      } else {
+        LOG.warn("send batch of {} from the room cache failed; reading the rooms", batch.size(), e);
       }
-      for (SendReq r : batch) {
-        try {
-          Outcome o = rc.db().inTenant(tenant, c -> store(c, r.p, r.s));
-          r.answer.complete(answer(r.p, r.s, o));
-        } catch (SQLException x) {
-          r.answer.completeExceptionally(new UncheckedSql(x));
-        } catch (RuntimeException x) {
-          r.answer.completeExceptionally(x);
+      slots = null;
+    }
+    if (slots == null) {
+      try {
+        slots = rc.db().inTenant(tenant, ROOM_HEADS, (c, heads) -> storeBatch(c, tenant, batch, heads));
+      } catch (SQLException | RuntimeException e) {
+        if (e instanceof SQLException) { // e.g. a room deleted meanwhile: each request gets its own answer
+          LOG.debug("send batch of {} failed ({}); running each request on its own", batch.size(), e.toString());
+        } else { // a defect: still answered, one by one, but it must be seen
+          LOG.warn("send batch of {} failed; running each request on its own", batch.size(), e);
         }
+        for (SendReq r : batch) {
+          try {
+            Outcome o = rc.db().inTenant(tenant, c -> store(c, r.p, r.s));
+            r.answer.complete(answer(r.p, r.s, o));
+          } catch (SQLException x) {
+            r.answer.completeExceptionally(new UncheckedSql(x));
+          } catch (RuntimeException x) {
+            r.answer.completeExceptionally(x);
+          }
+        }
+        return;
       }
-      return;
     }
     // Committed. The fan-out runs in id order on the publisher (the next batch need not wait for the
     // sockets), and the senders are answered once their batch is handed to the sockets: a sender's
@@ -456,8 +482,9 @@ public final class MessageService implements MessageApi, AutoCloseable {
         stored.add(sl.outcome.stored);
       }
     }
+    List<Slot> answered = slots;
     Runnable answer = () -> {
-      for (Slot sl : slots) {
+      for (Slot sl : answered) {
         Send s = sl.r.s;
         if (sl.error != null) {
           sl.r.answer.completeExceptionally(sl.error);
@@ -480,8 +507,8 @@ public final class MessageService implements MessageApi, AutoCloseable {
         } finally {
           answer.run();
         }
-        for (Slot sl : slots) {
-          if (sl.outcome != null && sl.outcome.stored != null) {
+        for (Slot sl : answered) {
+          if (sl.error == null && sl.outcome.stored != null) {
             Store.Stored st = sl.outcome.stored;
             webhooks.notify(tenant, sl.r.p.device(), st.room(), null, st.id(), sl.outcome.webhooks);
           }
@@ -492,38 +519,67 @@ public final class MessageService implements MessageApi, AutoCloseable {
     }
   }
 
-  /** What a send batch reads of each room on every batch. */
-  private record RoomHead(String mode, long epoch, long membersVersion) {}
+  /** What a send batch reads of each room: its mode, its epoch and the version of its member list (V4). */
+  private record RoomHead(String mode, long epoch, long membersVersion) {
 
-  /** A room's joined members and their webhook URLs (null: none), as of {@code version} (V4). */
-  private record Members(long version, Map<UUID, String> joined) {}
+    /** Whether this is at least as recent as {@code other}: both numbers only ever grow. */
+    boolean atLeast(RoomHead other) {
+      return membersVersion > other.membersVersion
+          || membersVersion == other.membersVersion && epoch >= other.epoch;
+    }
+  }
 
-  /** Recipient lists by room, checked against {@code rooms.members_version} on every use. */
-  private final Map<UUID, Members> members = new ConcurrentHashMap<>();
-  static final int MAX_CACHED_ROOMS = 100_000;
+  /** A room as a send batch last read it: its head, and its joined members with their webhook URLs (null: none). */
+  private record Room(RoomHead head, Map<UUID, String> joined) {}
 
   /**
-   * The route of every distinct (sender, room) of {@code slots}: one indexed read of the rooms
-   * (mode, epoch, members_version), then, only for rooms whose cached member list is missing or
-   * older than that version, one read of their joined members. A sender that is not a joined member
-   * gets no route (the caller answers 403 or 404). Each read is one statement, as the one query
-   * before this cache was: a membership change committed between them is seen by the next batch.
+   * The rooms send batches have read, by id. An entry is only a copy: every batch that uses it has
+   * PostgreSQL check its head in the batch's own transaction (a batch that reads its rooms compares
+   * {@code members_version}; one from this copy verifies epoch and version in its statement).
    */
-  private Map<List<UUID>, Route> routes(Connection c, PreparedStatement heads, List<UUID> rooms, List<Slot> slots)
-      throws SQLException {
+  private final Map<UUID, Room> rooms = new ConcurrentHashMap<>();
+  static final int MAX_CACHED_ROOMS = 100_000;
+
+  private void remember(UUID id, Room room) {
+    // only ever replaced by a more recent head (two batches of different lanes may read one room)
+    rooms.merge(id, room, (old, neu) -> neu.head.atLeast(old.head) ? neu : old);
+  }
+
+  /** How many send batches were committed from the room cache in one round trip, and how many found it out of date. */
+  private final LongAdder cacheBatches = new LongAdder();
+  private final LongAdder cacheMisses = new LongAdder();
+
+  /** Batches stored in one round trip from the room cache so far, and batches whose cached rooms had changed (tests). */
+  long[] cacheCounts() {
+    return new long[] {cacheBatches.sum(), cacheMisses.sum()};
+  }
+
+  /**
+   * Every room of {@code ids} as of this transaction: one indexed read of the rooms (mode, epoch,
+   * members_version, locked FOR KEY SHARE), then, only for rooms whose cached member list is missing
+   * or older than that version, one read of their joined members. Each read is one statement: a
+   * membership change committed between them is seen by the next batch. A room not found is
+   * forgotten.
+   */
+  private Map<UUID, Room> readRooms(Connection c, PreparedStatement heads, List<UUID> ids) throws SQLException {
     Map<UUID, RoomHead> head = new HashMap<>();
-    heads.setObject(2, UuidArray.of(rooms));
+    heads.setObject(2, UuidArray.of(ids));
     try (ResultSet rs = Database.resultOf(heads)) {
       while (rs.next()) {
         head.put(rs.getObject(1, UUID.class), new RoomHead(rs.getString(2), rs.getLong(3), rs.getLong(4)));
       }
     }
-    Map<UUID, Members> current = new HashMap<>();
+    for (UUID id : ids) {
+      if (!head.containsKey(id)) {
+        rooms.remove(id);
+      }
+    }
+    Map<UUID, Room> current = new HashMap<>();
     List<UUID> stale = new ArrayList<>();
     for (Map.Entry<UUID, RoomHead> e : head.entrySet()) {
-      Members m = members.get(e.getKey());
-      if (m != null && m.version == e.getValue().membersVersion()) {
-        current.put(e.getKey(), m);
+      Room m = rooms.get(e.getKey());
+      if (m != null && m.head.membersVersion() == e.getValue().membersVersion()) {
+        current.put(e.getKey(), new Room(e.getValue(), m.joined));
       } else {
         stale.add(e.getKey());
       }
@@ -548,23 +604,30 @@ public final class MessageService implements MessageApi, AutoCloseable {
           }
         }
       }
-      if (members.size() + versions.size() > MAX_CACHED_ROOMS) {
-        members.clear();
-      }
       for (Map.Entry<UUID, Long> e : versions.entrySet()) {
-        Members m = new Members(e.getValue(), java.util.Collections.unmodifiableMap(joined.get(e.getKey())));
-        current.put(e.getKey(), m);
-        // only ever replaced by a newer version (two batches may load the same room at once)
-        members.merge(e.getKey(), m, (old, neu) -> neu.version >= old.version ? neu : old);
+        RoomHead h = head.get(e.getKey());
+        // the list and its version come from one statement (the epoch is checked on every use)
+        current.put(e.getKey(), new Room(new RoomHead(h.mode(), h.epoch(), e.getValue()),
+            java.util.Collections.unmodifiableMap(joined.get(e.getKey()))));
       }
     }
+    if (rooms.size() + current.size() > MAX_CACHED_ROOMS) {
+      rooms.clear();
+    }
+    for (Map.Entry<UUID, Room> e : current.entrySet()) {
+      remember(e.getKey(), e.getValue());
+    }
+    return current;
+  }
+
+  /** The route of every distinct (sender, room) of {@code slots} whose sender is a joined member of the room. */
+  private static Map<List<UUID>, Route> routes(Map<UUID, Room> current, List<Slot> slots) {
     Map<List<UUID>, Route> routes = new HashMap<>();
     for (Slot sl : slots) {
       UUID dev = sl.r.p.device();
       UUID room = sl.r.s.room;
-      Members m = current.get(room);
-      RoomHead h = head.get(room);
-      if (m == null || h == null || !m.joined.containsKey(dev) || routes.containsKey(List.of(dev, room))) {
+      Room m = current.get(room);
+      if (m == null || !m.joined.containsKey(dev) || routes.containsKey(List.of(dev, room))) {
         continue;
       }
       List<UUID> to = new ArrayList<>(m.joined.size());
@@ -577,7 +640,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
           }
         }
       }
-      routes.put(List.of(dev, room), new Route(h.mode(), h.epoch(), List.copyOf(to), List.copyOf(hooks)));
+      routes.put(List.of(dev, room), new Route(m.head.mode(), m.head.epoch(), List.copyOf(to), List.copyOf(hooks)));
     }
     return routes;
   }
@@ -586,15 +649,22 @@ public final class MessageService implements MessageApi, AutoCloseable {
   private static final String ROOM_HEADS =
       "select id, mode, epoch, members_version from rooms where id = any(?) for key share"; // V5: held until commit
 
-  private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch, PreparedStatement heads)
-      throws SQLException {
+  private static List<Slot> slots(List<SendReq> batch) {
     List<Slot> slots = new ArrayList<>(batch.size());
     for (SendReq r : batch) {
       slots.add(new Slot(r));
     }
-    // every distinct (sender, room): membership, mode, epoch, recipients, webhooks
-    Map<List<UUID>, Route> routes = routes(c, heads, slots.stream().map(sl -> sl.r.s.room).distinct().toList(), slots);
-    // each request's checks, in arrival order, as store() makes them
+    return slots;
+  }
+
+  /**
+   * store()'s checks for each slot, in arrival order, against {@code routes}: a slot that fails them
+   * gets its error, a resend of a batch-mate's client id is marked as its duplicate. Returns the
+   * slots to insert. Without a connection ({@code c == null}) it returns null as soon as a rule
+   * needs the database (a sender without a route: 403 or 404; an epoch other than the route's:
+   * 409 unless already stored).
+   */
+  private static List<Slot> check(Connection c, List<Slot> slots, Map<List<UUID>, Route> routes) throws SQLException {
     Map<List<Object>, Slot> first = new HashMap<>();
     List<Slot> toInsert = new ArrayList<>();
     for (Slot sl : slots) {
@@ -603,6 +673,9 @@ public final class MessageService implements MessageApi, AutoCloseable {
       try {
         Route rt = routes.get(List.of(p.device(), s.room));
         if (rt == null) {
+          if (c == null) {
+            return null;
+          }
           throw notJoined(c, s.room, p.device());
         }
         if (rt.mode.equals("plaintext") && s.type.startsWith("mls_")) {
@@ -614,6 +687,9 @@ public final class MessageService implements MessageApi, AutoCloseable {
           if (earlier != null) {
             sl.duplicateOf = earlier;
             continue;
+          }
+          if (c == null) {
+            return null;
           }
           long existing = Store.existingId(c, p.device(), s.clientId);
           if (existing >= 0) {
@@ -633,14 +709,110 @@ public final class MessageService implements MessageApi, AutoCloseable {
         sl.error = e;
       }
     }
-    if (!toInsert.isEmpty()) {
-      insertBatch(c, tenant, toInsert);
-    }
+    return toInsert;
+  }
+
+  /** Answers each slot that resent a batch-mate's client id with the id that batch-mate got. */
+  private static void resolveDuplicates(List<Slot> slots) {
     for (Slot sl : slots) {
       if (sl.duplicateOf != null) {
-        sl.outcome = new Outcome(null, sl.duplicateOf.messageId(), List.of());
+        if (sl.duplicateOf.error != null) {
+          sl.error = sl.duplicateOf.error;
+        } else {
+          sl.outcome = new Outcome(null, sl.duplicateOf.messageId(), List.of());
+        }
       }
     }
+  }
+
+  private List<Slot> storeBatch(Connection c, UUID tenant, List<SendReq> batch, PreparedStatement heads)
+      throws SQLException {
+    List<Slot> slots = slots(batch);
+    Map<UUID, Room> current = readRooms(c, heads, batch.stream().map(r -> r.s.room).distinct().toList());
+    List<Slot> toInsert = check(c, slots, routes(current, slots));
+    if (!toInsert.isEmpty()) {
+      try (PreparedStatement p = c.prepareStatement(INSERT_BATCH)) {
+        bindBatch(c, p, 1, tenant, toInsert);
+        try (ResultSet rs = p.executeQuery()) {
+          readBatch(rs, tenant, toInsert);
+        }
+      }
+      for (Slot sl : toInsert) {
+        if (sl.outcome == null) { // already stored (a retry): its id, as store() answers
+          sl.outcome = new Outcome(null, Store.existingId(c, sl.r.p.device(), sl.r.s.clientId), List.of());
+        }
+      }
+    }
+    resolveDuplicates(slots);
+    return slots;
+  }
+
+  /**
+   * The batch in one round trip, from the room cache: the checks against the cached rooms, then
+   * {@link #CHECKED_INSERT_BATCH}, sent with the tenant setting in autocommit mode, so the statement
+   * is its own transaction and is committed, durably, before the driver returns its rows
+   * ({@link Database#inTenantInOneRoundTrip}). Returns null, having stored nothing, when a room of
+   * the batch is not cached, when the cache cannot decide a request ({@link #check}), or when the
+   * statement found a room whose epoch or member list changed since it was cached (or that is gone).
+   */
+  private List<Slot> fromCache(UUID tenant, List<SendReq> batch) throws SQLException {
+    Map<UUID, Room> current = new HashMap<>();
+    for (SendReq r : batch) {
+      Room room = rooms.get(r.s.room);
+      if (room == null) {
+        return null;
+      }
+      current.put(r.s.room, room);
+    }
+    List<Slot> slots = slots(batch);
+    List<Slot> toInsert = check(null, slots, routes(current, slots));
+    if (toInsert == null) {
+      return null;
+    }
+    if (!toInsert.isEmpty()) {
+      boolean held = rc.db().inTenantInOneRoundTrip(tenant, CHECKED_INSERT_BATCH, (c, p) -> {
+        int n = current.size();
+        UUID[] ids = new UUID[n];
+        Long[] epochs = new Long[n];
+        Long[] versions = new Long[n];
+        int i = 0;
+        for (Map.Entry<UUID, Room> e : current.entrySet()) {
+          ids[i] = e.getKey();
+          epochs[i] = e.getValue().head.epoch();
+          versions[i++] = e.getValue().head.membersVersion();
+        }
+        p.setObject(2, UuidArray.of(ids));
+        p.setArray(3, c.createArrayOf("int8", epochs));
+        p.setArray(4, c.createArrayOf("int8", versions));
+        p.setLong(5, n);
+        bindBatch(c, p, 6, tenant, toInsert);
+        try (ResultSet rs = Database.resultOf(p)) {
+          return readBatch(rs, tenant, toInsert);
+        }
+      });
+      if (!held) {
+        cacheMisses.increment();
+        return null;
+      }
+      cacheBatches.increment();
+      List<Slot> known = toInsert.stream().filter(sl -> sl.outcome == null).toList();
+      if (!known.isEmpty()) { // already stored (retries): their ids, as store() answers, read after the commit
+        try {
+          rc.db().inTenant(tenant, c -> {
+            for (Slot sl : known) {
+              sl.outcome = new Outcome(null, Store.existingId(c, sl.r.p.device(), sl.r.s.clientId), List.of());
+            }
+            return null;
+          });
+        } catch (SQLException e) { // the batch is committed: only these requests fail (a retry is answered)
+          for (Slot sl : known) {
+            sl.outcome = null;
+            sl.error = new UncheckedSql(e);
+          }
+        }
+      }
+    }
+    resolveDuplicates(slots);
     return slots;
   }
 
@@ -652,10 +824,11 @@ public final class MessageService implements MessageApi, AutoCloseable {
    * (a retry whose first attempt committed) is skipped by {@code on conflict}, returns no row and
    * gets no deliveries; its slot is answered with the existing id, as {@code store()} does.
    */
-  private static final String INSERT_BATCH =
-      "with src as (select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::bigint[],"
-          + "   ?::int4[], ?::int4[]) with ordinality as u(s, r, t, ct, cm, e, off, len, i)),"
-          + " m as (insert into messages (tenant_id, sender_device_id, room_id, message_type, content_type,"
+  private static final String SOURCE =
+      "src as (select * from unnest(?::uuid[], ?::uuid[], ?::text[], ?::text[], ?::text[], ?::bigint[],"
+          + "   ?::int4[], ?::int4[]) with ordinality as u(s, r, t, ct, cm, e, off, len, i)%s)";
+  private static final String WRITES =
+      " m as (insert into messages (tenant_id, sender_device_id, room_id, message_type, content_type,"
           + "     client_message_id, epoch, payload)"
           + "   select ?, s, r, t, ct, cm, e, substring(?::bytea from off for len) from src order by i"
           + "   on conflict (tenant_id, sender_device_id, client_message_id) do nothing"
@@ -663,10 +836,28 @@ public final class MessageService implements MessageApi, AutoCloseable {
           + " k as (select src.i, m.id, m.created_at from m"
           + "   join src on src.s = m.sender_device_id and src.cm = m.client_message_id),"
           + " d as (insert into deliveries (tenant_id, message_id, recipient_device_id)"
-          + "   select ?, k.id, x.rcp from k join unnest(?::int8[], ?::uuid[]) as x(i, rcp) on x.i = k.i)"
-          + " select i, id, created_at from k";
+          + "   select ?, k.id, x.rcp from k join unnest(?::int8[], ?::uuid[]) as x(i, rcp) on x.i = k.i)";
+  private static final String INSERT_BATCH = "with " + SOURCE.formatted("") + "," + WRITES
+      + " select i, id, created_at from k";
 
-  private static void insertBatch(Connection c, UUID tenant, List<Slot> slots) throws SQLException {
+  /**
+   * {@link #INSERT_BATCH} that writes only if every room of the batch still has the epoch and
+   * members_version the relay cached (parameters: room ids, epochs, versions, how many rooms). It
+   * locks the rooms FOR KEY SHARE first, as {@link #ROOM_HEADS} does (V5: held until commit; a
+   * locked row that another transaction changed is checked again in its latest version). If a room
+   * differs or is gone, {@code src} is empty, nothing is written and the one row answered is
+   * {@code (0, null, null)}.
+   */
+  private static final String CHECKED_INSERT_BATCH =
+      "with h as (select r.id from rooms r join unnest(?::uuid[], ?::int8[], ?::int8[]) as x(id, epoch, v)"
+          + "   on r.id = x.id where r.epoch = x.epoch and r.members_version = x.v for key share of r),"
+          + " ok as (select count(*) = ?::int8 as held from h), "
+          + SOURCE.formatted(" where (select held from ok)") + "," + WRITES
+          + " select i, id, created_at from k union all select 0, null, null from ok where not held";
+
+  /** Binds {@link #SOURCE} and {@link #WRITES}'s 13 parameters from index {@code at}. */
+  private static void bindBatch(Connection c, PreparedStatement p, int at, UUID tenant, List<Slot> slots)
+      throws SQLException {
     int n = slots.size();
     UUID[] senders = new UUID[n];
     UUID[] rooms = new UUID[n];
@@ -703,35 +894,38 @@ public final class MessageService implements MessageApi, AutoCloseable {
         recipients[d++] = r;
       }
     }
-    try (PreparedStatement p = c.prepareStatement(INSERT_BATCH)) {
-      p.setObject(1, UuidArray.of(senders));
-      p.setObject(2, UuidArray.of(rooms));
-      p.setArray(3, c.createArrayOf("text", types));
-      p.setArray(4, c.createArrayOf("text", contentTypes));
-      p.setArray(5, c.createArrayOf("text", clientIds));
-      p.setArray(6, c.createArrayOf("bigint", epochs));
-      p.setArray(7, c.createArrayOf("int4", offsets));
-      p.setArray(8, c.createArrayOf("int4", lengths));
-      p.setObject(9, tenant);
-      p.setBytes(10, payloads);
-      p.setObject(11, tenant);
-      p.setArray(12, c.createArrayOf("int8", index));
-      p.setObject(13, UuidArray.of(recipients));
-      try (ResultSet rs = p.executeQuery()) {
-        while (rs.next()) {
-          Slot sl = slots.get(rs.getInt(1) - 1);
-          Send s = sl.r.s;
-          Store.Stored st = new Store.Stored(rs.getLong(2), tenant, sl.r.p.device(), s.room, null, s.type,
-              s.contentType, s.clientId, s.epoch, s.payload, rs.getTimestamp(3).toInstant(), sl.route.recipients);
-          sl.outcome = new Outcome(st, -1, sl.route.hooks);
-        }
+    p.setObject(at, UuidArray.of(senders));
+    p.setObject(at + 1, UuidArray.of(rooms));
+    p.setArray(at + 2, c.createArrayOf("text", types));
+    p.setArray(at + 3, c.createArrayOf("text", contentTypes));
+    p.setArray(at + 4, c.createArrayOf("text", clientIds));
+    p.setArray(at + 5, c.createArrayOf("bigint", epochs));
+    p.setArray(at + 6, c.createArrayOf("int4", offsets));
+    p.setArray(at + 7, c.createArrayOf("int4", lengths));
+    p.setObject(at + 8, tenant);
+    p.setBytes(at + 9, payloads);
+    p.setObject(at + 10, tenant);
+    p.setArray(at + 11, c.createArrayOf("int8", index));
+    p.setObject(at + 12, UuidArray.of(recipients));
+  }
+
+  /**
+   * Sets the outcome of each slot the batch statement stored (the others were already stored).
+   * Returns false when the statement answered {@link #CHECKED_INSERT_BATCH}'s row of a failed check.
+   */
+  private static boolean readBatch(ResultSet rs, UUID tenant, List<Slot> slots) throws SQLException {
+    while (rs.next()) {
+      int i = rs.getInt(1);
+      if (i == 0) {
+        return false;
       }
+      Slot sl = slots.get(i - 1);
+      Send s = sl.r.s;
+      Store.Stored st = new Store.Stored(rs.getLong(2), tenant, sl.r.p.device(), s.room, null, s.type,
+          s.contentType, s.clientId, s.epoch, s.payload, rs.getTimestamp(3).toInstant(), sl.route.recipients);
+      sl.outcome = new Outcome(st, -1, sl.route.hooks);
     }
-    for (Slot sl : slots) {
-      if (sl.outcome == null) { // already stored (a retry): its id, as store() answers
-        sl.outcome = new Outcome(null, Store.existingId(c, sl.r.p.device(), sl.r.s.clientId), List.of());
-      }
-    }
+    return true;
   }
 
   /**
