@@ -288,33 +288,15 @@ class GroupCommitTest {
 
   /** The client ids of {@code d}'s pending deliveries. */
   private static List<String> pendingIds(Fixtures.Device d) throws Exception {
-    List<String> ids = new ArrayList<>();
-    for (Store.Stored s : relay.database().inTenant(d.tenant(), c -> Store.pending(c, d.tenant(), d.id(), 0, 1000))) {
-      ids.add(s.clientMessageId());
-    }
-    return ids;
+    return RealtimeFixtures.pendingClientIds(relay, d);
   }
 
   private static long sql(UUID tenant, String statement, Object... args) throws Exception {
-    return relay.database().inTenant(tenant, c -> { // as the relay's role, under RLS, as the routes do
-      try (PreparedStatement p = c.prepareStatement(statement)) {
-        for (int i = 0; i < args.length; i++) {
-          p.setObject(i + 1, args[i]);
-        }
-        return (long) p.executeUpdate();
-      }
-    });
+    return RealtimeFixtures.update(relay, tenant, statement, args); // as the relay's role, under RLS, as the routes do
   }
 
   private static long membersVersion(UUID tenant, UUID room) throws Exception {
-    return relay.database().inTenant(tenant, c -> {
-      try (PreparedStatement p = c.prepareStatement("select members_version from rooms where id = ?")) {
-        p.setObject(1, room);
-        var rs = p.executeQuery();
-        rs.next();
-        return rs.getLong(1);
-      }
-    });
+    return RealtimeFixtures.scalar(relay, tenant, Long.class, "select members_version from rooms where id = ?", room);
   }
 
   @Test

@@ -60,4 +60,42 @@ public final class RealtimeFixtures {
     Store.publish(relay.context().fanout(), List.of(s));
     return s;
   }
+
+  /** The client message ids of {@code d}'s pending deliveries, oldest first. */
+  public static List<String> pendingClientIds(TestRelay relay, Fixtures.Device d) throws Exception {
+    List<String> ids = new ArrayList<>();
+    for (Store.Stored s : relay.database().inTenant(d.tenant(), c -> Store.pending(c, d.tenant(), d.id(), 0, 1000))) {
+      ids.add(s.clientMessageId());
+    }
+    return ids;
+  }
+
+  /** Runs {@code statement} as the relay's role under {@code tenant} (row-level security); returns the rows it changed. */
+  public static long update(TestRelay relay, UUID tenant, String statement, Object... args) throws Exception {
+    return relay.database().inTenant(tenant, c -> {
+      try (PreparedStatement p = c.prepareStatement(statement)) {
+        for (int i = 0; i < args.length; i++) {
+          p.setObject(i + 1, args[i]);
+        }
+        return (long) p.executeUpdate();
+      }
+    });
+  }
+
+  /** The first column of the first row of {@code query}, as the relay's role under {@code tenant}. */
+  public static <T> T scalar(TestRelay relay, UUID tenant, Class<T> type, String query, Object... args)
+      throws Exception {
+    return relay.database().inTenant(tenant, c -> {
+      try (PreparedStatement p = c.prepareStatement(query)) {
+        for (int i = 0; i < args.length; i++) {
+          p.setObject(i + 1, args[i]);
+        }
+        java.sql.ResultSet rs = p.executeQuery();
+        if (!rs.next()) {
+          throw new AssertionError("no row: " + query);
+        }
+        return rs.getObject(1, type);
+      }
+    });
+  }
 }

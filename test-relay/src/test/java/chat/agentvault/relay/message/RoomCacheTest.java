@@ -84,35 +84,16 @@ class RoomCacheTest {
   }
 
   private static List<String> pending(Fixtures.Device d) throws Exception {
-    List<String> ids = new ArrayList<>();
-    for (Store.Stored s : relay.database().inTenant(d.tenant(), c -> Store.pending(c, d.tenant(), d.id(), 0, 1000))) {
-      ids.add(s.clientMessageId());
-    }
-    return ids;
+    return RealtimeFixtures.pendingClientIds(relay, d);
   }
 
   private static void sql(UUID tenant, String statement, Object... args) throws Exception {
-    relay.database().asAdmin(tenant, c -> {
-      try (PreparedStatement p = c.prepareStatement(statement)) {
-        for (int i = 0; i < args.length; i++) {
-          p.setObject(i + 1, args[i]);
-        }
-        return p.executeUpdate();
-      }
-    });
+    RealtimeFixtures.update(relay, tenant, statement, args);
   }
 
   private static long storedCopies(UUID tenant, Fixtures.Device sender, String clientId) throws Exception {
-    return relay.database().inTenant(tenant, c -> {
-      try (PreparedStatement p = c.prepareStatement(
-          "select count(*) from messages where sender_device_id = ? and client_message_id = ?")) {
-        p.setObject(1, sender.id());
-        p.setString(2, clientId);
-        ResultSet rs = p.executeQuery();
-        rs.next();
-        return rs.getLong(1);
-      }
-    });
+    return RealtimeFixtures.scalar(relay, tenant, Long.class,
+        "select count(*) from messages where sender_device_id = ? and client_message_id = ?", sender.id(), clientId);
   }
 
   @Test
@@ -199,14 +180,7 @@ class RoomCacheTest {
   }
 
   private static String roomName(UUID tenant, UUID room) throws Exception {
-    return relay.database().asAdmin(tenant, c -> {
-      try (PreparedStatement p = c.prepareStatement("select name from rooms where id = ?")) {
-        p.setObject(1, room);
-        ResultSet rs = p.executeQuery();
-        rs.next();
-        return rs.getString(1);
-      }
-    });
+    return RealtimeFixtures.scalar(relay, tenant, String.class, "select name from rooms where id = ?", room);
   }
 
   private static long oneRoundTrip(UUID tenant, String statement, UUID room) throws Exception {
