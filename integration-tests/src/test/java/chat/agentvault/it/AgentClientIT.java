@@ -13,6 +13,7 @@ import chat.agentvault.channel.RoomOptions;
 import chat.agentvault.channel.SendOptions;
 import chat.agentvault.channel.SendResult;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import chat.agentvault.transport.SocketHooks;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -21,25 +22,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The channel API (AgentClient) against a real relay on embedded PostgreSQL. */
+@ExtendWith(TestRelayExtension.class)
 class AgentClientIT {
   static TestRelay relay;
   @TempDir Path root;
-
-  @BeforeAll
-  static void startRelay() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stopRelay() {
-    relay.close();
-  }
 
   @Test
   void ownerEnrollsWithTheBootstrapTokenAndApprovesAnAgentByFingerprint() throws Exception {

@@ -11,6 +11,7 @@ import chat.agentvault.channel.InboundMessage;
 import chat.agentvault.channel.StartTimeoutException;
 import chat.agentvault.channel.Subscription;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -22,25 +23,15 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The client's life cycle against a real relay: suspension and resume, close during start, start timeout, listener removal. */
+@ExtendWith(TestRelayExtension.class)
 class ClientLifecycleIT {
   static TestRelay relay;
   @TempDir Path root;
-
-  @BeforeAll
-  static void startRelay() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stopRelay() {
-    relay.close();
-  }
 
   /** States seen by a listener, and a way to wait for one. */
   static final class States {

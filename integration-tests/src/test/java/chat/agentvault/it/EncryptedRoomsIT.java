@@ -19,6 +19,7 @@ import chat.agentvault.mls.GroupStore;
 import chat.agentvault.mls.Inbound;
 import chat.agentvault.mls.MlsGroup;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import chat.agentvault.transport.SocketHooks;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -32,28 +33,18 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Issue 7's proofs for encrypted (MLS) rooms: the SDK against a real relay on embedded PostgreSQL,
  * real crypto, one relay for the class.
  */
+@ExtendWith(TestRelayExtension.class)
 class EncryptedRoomsIT {
   static TestRelay relay;
   @TempDir Path root;
-
-  @BeforeAll
-  static void startRelay() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stopRelay() {
-    relay.close();
-  }
 
   // ------------------------------------------------------------------ Project Alpha
 

@@ -7,6 +7,7 @@ import chat.agentvault.channel.ClientState;
 import chat.agentvault.identity.Argon2Params;
 import chat.agentvault.identity.KeyProtection;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -16,25 +17,15 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The owner console against a real relay: one command per run, as from a shell. */
+@ExtendWith(TestRelayExtension.class)
 class OwnerConsoleTest {
   static TestRelay relay;
   @TempDir Path root;
-
-  @BeforeAll
-  static void start() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
-  }
 
   record Run(int status, String out, String err) {}
 

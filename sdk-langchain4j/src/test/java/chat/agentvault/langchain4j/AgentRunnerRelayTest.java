@@ -6,6 +6,7 @@ import chat.agentvault.channel.InboundMessage;
 import chat.agentvault.channel.Room;
 import chat.agentvault.channel.RoomOptions;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import dev.langchain4j.agent.tool.ToolSpecification;
 import dev.langchain4j.data.message.ChatMessage;
 import dev.langchain4j.data.message.ToolExecutionResultMessage;
@@ -16,9 +17,8 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,19 +29,10 @@ import org.junit.jupiter.api.io.TempDir;
  * UnsupportedOperationException). The encrypted paths are the 1:1 ones (X3DH + Double Ratchet):
  * the owner's question, the runner's answer and the send_direct_message tool.
  */
+@ExtendWith(TestRelayExtension.class)
 class AgentRunnerRelayTest {
   static TestRelay relay;
   @TempDir Path root;
-
-  @BeforeAll
-  static void startRelay() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stopRelay() {
-    relay.close();
-  }
 
   @Test
   void toolCallsSendThroughTheRelayAndMemoryIsKeptEncryptedPerConversation() throws Exception {

@@ -40,8 +40,9 @@ import org.slf4j.LoggerFactory;
 /**
  * A relay running in this process: an HTTP + WebSocket server on its own port, on an embedded or
  * external PostgreSQL. {@code TestRelay.start()} gives a throwaway relay on a free port (a
- * temporary data directory, deleted on close) for other modules' tests; {@link #start(RelayConfig)}
- * runs a configured one (what {@link RelayMain} does).
+ * temporary data directory, deleted on close) for other modules' tests ({@link TestRelayExtension}
+ * starts and closes one per test class); {@link #start(RelayConfig)} runs a configured one (what
+ * {@link RelayMain} does).
  */
 public final class TestRelay implements AutoCloseable {
   public static final String VERSION = "0.1.0";

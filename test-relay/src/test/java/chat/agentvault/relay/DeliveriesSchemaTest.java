@@ -7,9 +7,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Schema V2: deliveries have no foreign key to messages, so deleting messages (by cascade from their
@@ -17,18 +16,9 @@ import org.junit.jupiter.api.Test;
  * under RLS; and the one read path still finds pending deliveries by the primary key. Schema V5:
  * messages have no foreign key to rooms either; the trigger on rooms deletes them.
  */
+@ExtendWith(TestRelayExtension.class)
 class DeliveriesSchemaTest {
   static TestRelay relay;
-
-  @BeforeAll
-  static void start() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
-  }
 
   @Test
   void deletingARoomDeletesItsMessagesDeliveriesAndNoOthers() throws Exception {

@@ -20,11 +20,12 @@ import java.util.Locale;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The device state machine, approval by fingerprint, revocation and tenant isolation (docs/protocol.md, "Devices"). */
+@ExtendWith(TestRelayExtension.class)
 class DeviceLifecycleTest {
   static TestRelay relay;
   static Http http;
@@ -34,7 +35,6 @@ class DeviceLifecycleTest {
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
     relay.context().fanout().listen(new Fanout.Listener() {
       @Override
@@ -47,11 +47,6 @@ class DeviceLifecycleTest {
         disconnects.add(tenant + " " + device + " " + code + " " + reason);
       }
     });
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   @Test

@@ -25,24 +25,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.stream.Collectors;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Tenants' bootstrap owners, invites and enrollment (docs/protocol.md, sections of the same names). */
+@ExtendWith(TestRelayExtension.class)
 class EnrollmentTest {
   static TestRelay relay;
   static Http http;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   // ------------------------------------------------------------------ bootstrap

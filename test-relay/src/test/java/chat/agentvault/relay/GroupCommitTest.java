@@ -26,27 +26,17 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * The group commit of sends and acknowledgements: many concurrent requests share transactions, and
  * each still gets exactly its own answer (stored, duplicate, 404, 400, 409), every accepted message
  * is stored once and delivered in id order, and acknowledged deliveries never come back.
  */
+@ExtendWith(TestRelayExtension.class)
 class GroupCommitTest {
   static TestRelay relay;
-
-  @BeforeAll
-  static void start() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
-  }
 
   private static MessageApi api() {
     return relay.context().messages();

@@ -18,24 +18,19 @@ import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** The key directory: prekey bundles and KeyPackages, consumed once each, replenished. */
+@ExtendWith(TestRelayExtension.class)
 class KeyDirectoryTest {
   static TestRelay relay;
   static Http http;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   private static ObjectNode bundles(List<PreKeyBundle> oneTime, PreKeyBundle fallback) {

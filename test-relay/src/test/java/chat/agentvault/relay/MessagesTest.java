@@ -20,24 +20,19 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Messages: store and forward, offline retrieval, ACK, idempotency, the MLS delivery service, push. */
+@ExtendWith(TestRelayExtension.class)
 class MessagesTest {
   static TestRelay relay;
   static Http http;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   /** A room of {@code owner} with {@code joined} members who joined and {@code invited} who did not. */

@@ -8,24 +8,19 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Health, authentication, and RLS as the application role sees it. */
+@ExtendWith(TestRelayExtension.class)
 class RelayBasicsTest {
   static TestRelay relay;
   static Http http;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   @Test

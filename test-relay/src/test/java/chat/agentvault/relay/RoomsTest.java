@@ -10,24 +10,19 @@ import java.util.ArrayList;
 import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Rooms and conversations: metadata, membership lifecycle and its events, tenant isolation. */
+@ExtendWith(TestRelayExtension.class)
 class RoomsTest {
   static TestRelay relay;
   static Http http;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     http = new Http(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   static JsonNode create(Agent owner, ObjectNode body) {

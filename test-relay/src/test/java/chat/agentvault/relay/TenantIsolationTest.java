@@ -14,9 +14,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Issue 6, "Tenant isolation": two fully populated tenants (owners, agents, invites, challenges,
@@ -25,6 +25,7 @@ import org.junit.jupiter.api.Test;
  * B's state is unchanged afterwards; and as the relay's database role with A's tenant set, every
  * tenant table holds 0 rows of B.
  */
+@ExtendWith(TestRelayExtension.class)
 class TenantIsolationTest {
   static TestRelay relay;
   static Http http;
@@ -38,15 +39,9 @@ class TenantIsolationTest {
 
   @BeforeAll
   static void start() throws Exception {
-    relay = TestRelay.start();
     http = new Http(relay);
     a = populate();
     b = populate();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   static World populate() throws Exception {

@@ -11,9 +11,8 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.postgresql.jdbc.PgConnection;
 
 /**
@@ -21,18 +20,9 @@ import org.postgresql.jdbc.PgConnection;
  * produces, the relay's connections send it in binary, and a connection that does not still gets the
  * same array (as text). Against the relay's real PostgreSQL.
  */
+@ExtendWith(TestRelayExtension.class)
 class UuidArrayTest {
   static TestRelay relay;
-
-  @BeforeAll
-  static void start() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
-  }
 
   static List<UUID[]> samples() {
     List<UUID[]> s = new ArrayList<>();

@@ -15,24 +15,19 @@ import java.util.Base64;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** /ws: authentication at upgrade, backlog then live, client frames, close codes. */
+@ExtendWith(TestRelayExtension.class)
 class WebSocketTest {
   static TestRelay relay;
   static UUID tenant;
 
   @BeforeAll
   static void start() {
-    relay = TestRelay.start();
     tenant = Fixtures.tenant(relay);
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
   }
 
   @Test

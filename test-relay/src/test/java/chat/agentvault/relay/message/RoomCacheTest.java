@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import chat.agentvault.relay.Fixtures;
 import chat.agentvault.relay.RealtimeFixtures;
 import chat.agentvault.relay.TestRelay;
+import chat.agentvault.relay.TestRelayExtension;
 import chat.agentvault.relay.auth.Principal;
 import chat.agentvault.relay.http.ApiException;
 import chat.agentvault.relay.http.JsonBody;
@@ -16,9 +17,8 @@ import java.sql.ResultSet;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /**
  * Send batches from the relay's copy of a room (one round trip: the statement checks the copy and
@@ -26,18 +26,9 @@ import org.junit.jupiter.api.Test;
  * Each send here is a batch of its own, so the service's counters say which way each one went; the
  * answers and the stored deliveries say that both ways obey the same rules.
  */
+@ExtendWith(TestRelayExtension.class)
 class RoomCacheTest {
   static TestRelay relay;
-
-  @BeforeAll
-  static void start() {
-    relay = TestRelay.start();
-  }
-
-  @AfterAll
-  static void stop() {
-    relay.close();
-  }
 
   private static MessageService service() {
     return (MessageService) RealtimeFixtures.messages(relay);
