@@ -860,7 +860,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
       throws SQLException {
     int n = slots.size();
     UUID[] senders = new UUID[n];
-    UUID[] rooms = new UUID[n];
+    UUID[] roomIds = new UUID[n];
     String[] types = new String[n];
     String[] contentTypes = new String[n];
     String[] clientIds = new String[n];
@@ -872,7 +872,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
     for (int i = 0; i < n; i++) {
       Send s = slots.get(i).r.s;
       senders[i] = slots.get(i).r.p.device();
-      rooms[i] = s.room;
+      roomIds[i] = s.room;
       types[i] = s.type;
       contentTypes[i] = s.contentType;
       clientIds[i] = s.clientId;
@@ -895,7 +895,7 @@ public final class MessageService implements MessageApi, AutoCloseable {
       }
     }
     p.setObject(at, UuidArray.of(senders));
-    p.setObject(at + 1, UuidArray.of(rooms));
+    p.setObject(at + 1, UuidArray.of(roomIds));
     p.setArray(at + 2, c.createArrayOf("text", types));
     p.setArray(at + 3, c.createArrayOf("text", contentTypes));
     p.setArray(at + 4, c.createArrayOf("text", clientIds));
